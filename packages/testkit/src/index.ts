@@ -1,0 +1,33 @@
+export { startRedis, redisAnswersPing, type RedisService, type StartRedisOptions } from './redis.js';
+export {
+  startMysql,
+  type MysqlService,
+  type TestDatabase,
+  type CreateDatabaseOptions,
+  type StartMysqlOptions,
+} from './mysql.js';
+export { startRtpengine, ngCommand, type RtpengineService, type StartRtpengineOptions } from './rtpengine.js';
+export {
+  runSipp,
+  startSipp,
+  type SippOptions,
+  type SippResult,
+  type SippRun,
+  type SippTransport,
+} from './sipp.js';
+export { scenarioPath, type KitScenario } from './scenarios.js';
+export {
+  startFakeAuthHook,
+  verifyJambonzSignature,
+  type FakeAuthHook,
+  type FakeAuthHookOptions,
+  type HookBehaviour,
+  type HookUser,
+  type RecordedHookRequest,
+} from './auth-hook.js';
+export { digestResponse, type DigestAlgorithm, type DigestInput } from './digest.js';
+export { freePort, freeTcpPort, freeUdpPort, randomPortRange } from './ports.js';
+export { makeTempDir, type TempDir } from './tempdir.js';
+export { startDaemon, DaemonExitedError, type Daemon, type DaemonOptions } from './daemon.js';
+export { waitUntil, type WaitOptions } from './wait.js';
+export { bencode, bdecode, type BValue } from './bencode.js';
