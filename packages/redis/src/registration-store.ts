@@ -1,0 +1,205 @@
+import type { Redis } from 'ioredis';
+import { RedisArgumentError, RedisDataError, execResult, guard } from './errors.js';
+import { ACTIVE_USER_KEY, registrationKey } from './keys.js';
+
+/** A webhook as the auth hook may return it: a URL, or an object with url/method/credentials. */
+export type RegistrationHook = string | Record<string, unknown>;
+
+/**
+ * The JSON stored under `user:<user>@<realm>`, field for field as jambonz's sbc-sip-sidecar writes
+ * it (feature servers, sbc-outbound and the api-server read it). Keys are serialised in this order;
+ * undefined fields are omitted, as JSON.stringify does in jambonz.
+ */
+export interface RegistrationRecord {
+  /** Contact URI of the registering UA. */
+  contact: string;
+  /** Listen address (hostport) of the engine that received the REGISTER. */
+  sbcAddress: string;
+  /** Private `ip:port` of that SBC, for cross-SBC 302 redirects. */
+  privateSbcAddress?: string;
+  /** Transport from the Via ('udp' | 'tcp' | 'ws' | 'wss'); jambonz leaves TLS undefined. */
+  protocol?: string;
+  /** `sip:<source_ip>:<source_port>`: where requests to this user are sent (NAT binding). */
+  proxy: string;
+  callHook?: RegistrationHook;
+  callStatusHook?: RegistrationHook;
+  allow_direct_app_calling: boolean;
+  allow_direct_queue_calling: boolean;
+  allow_direct_user_calling: boolean;
+  /** Epoch ms at which the registration expires: now + granted expires * 1000. */
+  expiryTime: number;
+}
+
+/** What the registrar knows about a binding; `add` computes `expiryTime`. */
+export type RegistrationBinding = Omit<
+  RegistrationRecord,
+  'expiryTime' | 'allow_direct_app_calling' | 'allow_direct_queue_calling' | 'allow_direct_user_calling'
+> & {
+  allow_direct_app_calling?: boolean;
+  allow_direct_queue_calling?: boolean;
+  allow_direct_user_calling?: boolean;
+};
+
+export interface RegisteredUser {
+  /** `user@realm`. */
+  aor: string;
+  record: RegistrationRecord;
+}
+
+const SCAN_COUNT = 100;
+
+/**
+ * Registrations: `user:<aor>` (JSON, TTL = granted expires) plus the `active-user` sorted set
+ * (score = expiryTime ms, member `user:<aor>`) used to list and count them. One AOR holds one
+ * binding; the last REGISTER wins (jambonz semantics).
+ */
+export class RegistrationStore {
+  constructor(private readonly client: Redis) {}
+
+  /** Stores the binding for `aor` (`user@realm`) for `expiresSeconds`; both keys in one MULTI. */
+  async add(
+    aor: string,
+    binding: RegistrationBinding,
+    expiresSeconds: number,
+    nowMs: number = Date.now(),
+  ): Promise<RegistrationRecord> {
+    checkAor(aor);
+    if (!Number.isInteger(expiresSeconds) || expiresSeconds <= 0) {
+      throw new RedisArgumentError(`expiresSeconds must be a positive integer, got ${expiresSeconds}`);
+    }
+    const record = toRecord(binding, nowMs + expiresSeconds * 1000);
+    const key = registrationKey(aor);
+    const results = await guard(this.client, () =>
+      this.client
+        .multi()
+        .set(key, JSON.stringify(record), 'EX', expiresSeconds)
+        .zadd(ACTIVE_USER_KEY, record.expiryTime, key)
+        .exec(),
+    );
+    execResult(this.client, results, 0);
+    execResult(this.client, results, 1);
+    return record;
+  }
+
+  /** The record for `aor`, or null when not registered (expired or removed). */
+  async get(aor: string): Promise<RegistrationRecord | null> {
+    const key = registrationKey(aor);
+    const raw = await guard(this.client, () => this.client.get(key));
+    return raw === null ? null : parseRecord(key, raw);
+  }
+
+  /** Unregister: deletes `user:<aor>` and its `active-user` entry. True when it was registered. */
+  async remove(aor: string): Promise<boolean> {
+    const key = registrationKey(aor);
+    const results = await guard(this.client, () =>
+      this.client.multi().del(key).zrem(ACTIVE_USER_KEY, key).exec(),
+    );
+    return execResult(this.client, results, 0) === 1;
+  }
+
+  /** User parts of the unexpired registrations in `realm` (exact realm match). */
+  async listUsers(realm: string, nowMs: number = Date.now()): Promise<string[]> {
+    const keys = await this.activeKeys(realm, nowMs);
+    return keys.map((key) => userPart(key, realm));
+  }
+
+  /** Unexpired registrations in `realm` with their records. */
+  async listRegistrations(realm: string, nowMs: number = Date.now()): Promise<RegisteredUser[]> {
+    const keys = await this.activeKeys(realm, nowMs);
+    if (keys.length === 0) return [];
+    const values = await guard(this.client, () => this.client.mget(...keys));
+    const out: RegisteredUser[] = [];
+    keys.forEach((key, i) => {
+      const raw = values[i];
+      if (raw === null || raw === undefined) return; // expired between ZSCAN and MGET
+      out.push({ aor: key.slice('user:'.length), record: parseRecord(key, raw) });
+    });
+    return out;
+  }
+
+  /** Number of unexpired registrations, in `realm` or in all realms. */
+  async count(realm?: string, nowMs: number = Date.now()): Promise<number> {
+    if (realm === undefined) {
+      return guard(this.client, () => this.client.zcount(ACTIVE_USER_KEY, `(${nowMs}`, '+inf'));
+    }
+    return (await this.activeKeys(realm, nowMs)).length;
+  }
+
+  /** ZREMRANGEBYSCORE active-user -inf now: drops expired entries. Resolves with how many. */
+  async purgeExpired(nowMs: number = Date.now()): Promise<number> {
+    return guard(this.client, () => this.client.zremrangebyscore(ACTIVE_USER_KEY, '-inf', nowMs));
+  }
+
+  private async activeKeys(realm: string, nowMs: number): Promise<string[]> {
+    if (realm.length === 0) throw new RedisArgumentError('realm must not be empty');
+    const pattern = `user:*@${escapeGlob(realm)}`;
+    const keys = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, flat] = await guard(this.client, () =>
+        this.client.zscan(ACTIVE_USER_KEY, cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT),
+      );
+      for (let i = 0; i + 1 < flat.length; i += 2) {
+        const member = flat[i];
+        const score = Number(flat[i + 1]);
+        if (member !== undefined && score > nowMs) keys.add(member);
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    return [...keys];
+  }
+}
+
+function toRecord(binding: RegistrationBinding, expiryTime: number): RegistrationRecord {
+  return {
+    contact: binding.contact,
+    sbcAddress: binding.sbcAddress,
+    privateSbcAddress: binding.privateSbcAddress,
+    protocol: binding.protocol,
+    proxy: binding.proxy,
+    callHook: binding.callHook,
+    callStatusHook: binding.callStatusHook,
+    allow_direct_app_calling: binding.allow_direct_app_calling ?? false,
+    allow_direct_queue_calling: binding.allow_direct_queue_calling ?? false,
+    allow_direct_user_calling: binding.allow_direct_user_calling ?? false,
+    expiryTime,
+  };
+}
+
+function parseRecord(key: string, raw: string): RegistrationRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new RedisDataError(`${key} does not hold JSON`, key);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RedisDataError(`${key} does not hold a registration object`, key);
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.contact !== 'string' || typeof record.expiryTime !== 'number') {
+    throw new RedisDataError(`${key} lacks contact or expiryTime`, key);
+  }
+  return {
+    ...record,
+    // jambonz may store 0/1 from the clients table; readers only test truthiness.
+    allow_direct_app_calling: Boolean(record.allow_direct_app_calling),
+    allow_direct_queue_calling: Boolean(record.allow_direct_queue_calling),
+    allow_direct_user_calling: Boolean(record.allow_direct_user_calling),
+  } as RegistrationRecord;
+}
+
+function checkAor(aor: string): void {
+  const at = aor.lastIndexOf('@');
+  if (at <= 0 || at === aor.length - 1)
+    throw new RedisArgumentError(`address of record must be user@realm, got '${aor}'`);
+}
+
+function userPart(key: string, realm: string): string {
+  return key.slice('user:'.length, key.length - realm.length - 1);
+}
+
+/** Escapes Redis glob metacharacters so a realm matches literally. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
