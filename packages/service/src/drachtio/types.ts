@@ -1,0 +1,560 @@
+/**
+ * TypeScript declarations for the parts of drachtio-srf 5.x that the SBC apps use, written from its
+ * sources (lib/srf.js, dialog.js, request.js, response.js, sip-parser/). drachtio-srf's own bundled
+ * .d.ts is loose and partly wrong (e.g. `connect()` is typed as returning a Promise); these are not.
+ *
+ * Interfaces, not classes: apps may add their own fields by declaration merging, e.g.
+ *
+ * ```ts
+ * declare module '@sbc/service' {
+ *   interface SrfLocals { privateSipAddress?: string }
+ *   interface SrfRequest { locals: CallLocals }
+ * }
+ * ```
+ */
+import type { EventEmitter } from 'node:events';
+import type { Server, Socket } from 'node:net';
+
+export type SipMethod =
+  | 'ACK'
+  | 'BYE'
+  | 'CANCEL'
+  | 'INFO'
+  | 'INVITE'
+  | 'MESSAGE'
+  | 'NOTIFY'
+  | 'OPTIONS'
+  | 'PRACK'
+  | 'PUBLISH'
+  | 'REFER'
+  | 'REGISTER'
+  | 'SUBSCRIBE'
+  | 'UPDATE';
+
+/** Header name → value, as given to `send`, `request`, `createUAC`, … (several values joined by commas). */
+export type SipHeaders = Record<string, string>;
+
+/** Header parameters (`;tag=abc;lr`): a flag parameter has the value `undefined`. */
+export type HeaderParams = Record<string, string | undefined>;
+
+/** A parsed `sip:`/`sips:` URI (`parseSipUri`). `port` is NaN when the URI has none. */
+export interface SipUri {
+  family: 'ipv4' | 'ipv6';
+  scheme: 'sip' | 'sips';
+  user: string | undefined;
+  password: string | undefined;
+  /** The host; an IPv6 address keeps its brackets. */
+  host: string | undefined;
+  port: number;
+  /** URI parameters (`;transport=tcp`); a flag parameter has the value null. */
+  params: Record<string, string | null>;
+  headers: Record<string, string>;
+}
+
+/** A parsed `tel:` URI. */
+export interface TelUri {
+  scheme: 'tel';
+  number: string;
+  context: string | null;
+  params: Record<string, string>;
+}
+
+/** A name-addr / addr-spec header: To, From, Contact, P-Asserted-Identity, Refer-To, … */
+export interface NameAddr {
+  /** Display name, with its quotes if it had them. */
+  name: string | undefined;
+  /** The URI, unparsed (use `parseSipUri`). */
+  uri: string;
+  params: HeaderParams;
+}
+
+export interface Via {
+  version: string;
+  /** Transport as written: `UDP`, `TCP`, `TLS`, `WS`, `WSS`. */
+  protocol: string;
+  host: string;
+  port: number | undefined;
+  params: HeaderParams;
+}
+
+export interface CSeq {
+  seq: number;
+  method: string;
+}
+
+/** A Route / Record-Route / Path entry: like `NameAddr` but with the URI parsed. */
+export interface RouteEntry {
+  name: string | undefined;
+  uri: SipUri | TelUri | undefined;
+  params: HeaderParams;
+}
+
+/**
+ * A parsed Authorization / Proxy-Authorization / WWW-Authenticate / Proxy-Authenticate header.
+ * Parameter values keep their double quotes (`realm: '"example.com"'`).
+ */
+export interface DigestHeader {
+  scheme: string;
+  [param: string]: string;
+}
+
+/** What `getParsedHeader` returns per (lower-cased) header name; any other header is a string. */
+export interface ParsedHeaderMap {
+  to: NameAddr;
+  from: NameAddr;
+  contact: NameAddr[];
+  'refer-to': NameAddr;
+  'referred-by': NameAddr;
+  'p-asserted-identity': NameAddr;
+  'remote-party-id': NameAddr;
+  via: Via[];
+  cseq: CSeq;
+  route: RouteEntry[];
+  'record-route': RouteEntry[];
+  path: RouteEntry[];
+  authorization: DigestHeader[];
+  'proxy-authorization': DigestHeader[];
+  'www-authenticate': DigestHeader[];
+  'proxy-authenticate': DigestHeader[];
+  'authentication-info': Record<string, string>;
+  'content-length': number;
+}
+
+export type ParsedHeader<H extends string> =
+  Lowercase<H> extends keyof ParsedHeaderMap ? ParsedHeaderMap[Lowercase<H>] : string;
+
+/** What requests and responses share (drachtio-srf's SipMessage, delegated). */
+export interface SipMessageView {
+  /** Header values by name; compact forms are expanded, names other than `X-`/`P-` are lower-cased. */
+  headers: SipHeaders;
+  body: string | undefined;
+  readonly raw: string | undefined;
+  readonly type: 'request' | 'response' | 'unknown';
+  /** The header's value (several occurrences joined by commas), case-insensitive name. */
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  /** The header name as stored in `headers`, or undefined. */
+  getHeaderName(name: string): string | undefined;
+  /** The parsed header (see `ParsedHeaderMap`). Throws when the message has no such header. */
+  getParsedHeader<H extends string>(name: H): ParsedHeader<H>;
+  /** Appends a header value (joined by a comma if the header exists). */
+  set(name: string, value: string): void;
+  set(headers: SipHeaders): void;
+}
+
+/** A bare parsed SIP message (e.g. the CANCEL handed to `req.on('cancel')`). */
+export interface SipMessage extends SipMessageView {
+  method?: string;
+  uri?: string;
+  status?: number;
+  reason?: string;
+  toString(): string;
+}
+
+/** Transport metadata drachtio attaches to every message it delivers. */
+export interface MessageMeta {
+  /** `network` (off the wire) or `application` (generated by the SIP engine, e.g. a BYE on ACK timeout). */
+  source: 'network' | 'application';
+  /** The sender's address (for a request from the network: the peer that sent it). */
+  source_address: string;
+  source_port: number;
+  /** Transport it arrived on: `udp`, `tcp`, `tls`, `ws`, `wss`. */
+  protocol: string;
+  stackTime: string;
+  stackTxnId: string;
+  stackDialogId: string | undefined;
+}
+
+export type Next = (err?: unknown) => void;
+/**
+ * Middleware `(req, res, next)` or a final handler `(req, res)`. It may be async, but srf ignores the
+ * promise: catch inside and answer the request.
+ */
+export type Middleware = (req: SrfRequest, res: SrfResponse, next: Next) => void | Promise<void>;
+/** Four parameters: called with what an earlier middleware passed to `next(err)`. */
+export type ErrorMiddleware = (err: unknown, req: SrfRequest, res: SrfResponse, next: Next) => void;
+
+/**
+ * A SIP request: one received (handed to middleware and handlers, `source === 'network'`) or one sent
+ * (returned by `srf.request`, `source === 'application'`). There is no `callId` field: use
+ * `req.get('Call-ID')`.
+ */
+export interface SrfRequest extends SipMessageView, MessageMeta, EventEmitter {
+  method: SipMethod;
+  /** Request-URI. */
+  uri: string;
+  readonly url: string;
+  /** The engine this request came through: its control-socket peer address and SIP host:ports. */
+  server: { address: string; hostport: string } | undefined;
+  /** `host:port` of the engine transport that received a new request (drachtio-server ≥ 0.8.x). */
+  receivedOn: string | undefined;
+  /** An INVITE without a To tag. */
+  readonly isNewInvite: boolean;
+  readonly canFormDialog: boolean;
+  /** User part of the Request-URI ('' if none). */
+  readonly calledNumber: string;
+  /** User part of P-Asserted-Identity, else of From ('' if none). */
+  readonly callingNumber: string;
+  readonly callingName: string;
+  /** Set by srf on an incoming INVITE that the caller cancelled (after `createUAS` / `createB2BUA`). */
+  canceled?: boolean;
+  /** The response object of a received request. */
+  res: SrfResponse | undefined;
+  srf: Srf;
+  /** The control connection to the engine this request belongs to. */
+  socket: Socket;
+
+  /** Cancels a request this app sent (INVITE from `srf.request` / `createUAC`). */
+  cancel(options?: { headers?: SipHeaders }, callback?: (err: unknown, cancel?: SrfRequest) => void): void;
+
+  /** A received INVITE was cancelled by the caller; the engine already answered 487. */
+  on(event: 'cancel', listener: (cancel: SipMessage) => void): this;
+  /** A response to a request this app sent; `ack` sends the ACK / PRACK when one is due. */
+  on(
+    event: 'response',
+    listener: (res: SrfResponse, ack: (options?: { body?: string }) => void) => void,
+  ): this;
+  /** An UPDATE arrived before the INVITE was answered. */
+  on(event: 'update', listener: (req: SrfRequest, res: SrfResponse) => void): this;
+  /** The request was re-sent with credentials after a 401/407 (`auth` option). */
+  on(event: 'authenticate', listener: (req: SrfRequest) => void): this;
+  once(event: 'cancel', listener: (cancel: SipMessage) => void): this;
+  once(
+    event: 'response',
+    listener: (res: SrfResponse, ack: (options?: { body?: string }) => void) => void,
+  ): this;
+}
+
+export interface SendOptions {
+  headers?: SipHeaders;
+  body?: string;
+}
+
+export type SendCallback = (err: unknown, sent?: SipMessage) => void;
+
+/**
+ * The response to a received request (built and sent with `send`), or a response received for a
+ * request this app sent (then `status`, `reason`, headers and meta are filled in).
+ */
+export interface SrfResponse extends SipMessageView, Partial<MessageMeta>, EventEmitter {
+  status: number;
+  statusCode: number;
+  reason: string;
+  /** True once a final (≥ 200) response was sent. */
+  readonly finalResponseSent: boolean;
+  readonly headersSent: boolean;
+  /** The request this responds to. */
+  req: SrfRequest;
+  socket: Socket;
+
+  /**
+   * Sends a response; the reason phrase defaults to the standard one. A second final response is
+   * ignored (the callback, if any, gets an error).
+   */
+  send(status: number, options?: SendOptions, callback?: SendCallback): void;
+  send(status: number, reason: string, options?: SendOptions, callback?: SendCallback): void;
+  send(status: number, callback: SendCallback): void;
+
+  getHeader(name: string): string | undefined;
+  setHeader(name: string, value: string): void;
+
+  /** A final response was sent. */
+  on(event: 'end', listener: (final: { status: number; reason: string }) => void): this;
+  on(event: 'finish', listener: () => void): this;
+  once(event: 'end', listener: (final: { status: number; reason: string }) => void): this;
+  once(event: 'finish', listener: () => void): this;
+}
+
+export interface DialogRequestOptions {
+  method: SipMethod;
+  headers?: SipHeaders;
+  body?: string;
+  auth?: SipCredentials;
+}
+
+export interface DestroyOptions {
+  headers?: SipHeaders;
+  auth?: SipCredentials;
+}
+
+/** A SIP dialog created by `createUAS`, `createUAC` or `createB2BUA`. */
+export interface Dialog extends EventEmitter {
+  /** drachtio's dialog id (`<call-id>;from-tag=<tag>`). */
+  readonly id: string;
+  /** `uas` (we answered) or `uac` (we called). */
+  type: 'uas' | 'uac';
+  /** `INVITE` or `SUBSCRIBE`. */
+  readonly dialogType: 'INVITE' | 'SUBSCRIBE';
+  sip: { callId: string; localTag: string; remoteTag: string };
+  local: { uri: string; sdp: string; contact: string };
+  remote: { uri: string; sdp: string };
+  /** The initial request and response of the dialog. */
+  req: SrfRequest;
+  res: SrfResponse;
+  onHold: boolean;
+  /** False once the dialog ended. */
+  connected: boolean;
+  /** The other leg, in a B2BUA. */
+  other?: Dialog;
+  readonly socket: Socket;
+  /** While true, requests received in the dialog are held (srf sets this during `createB2BUA`). */
+  queueRequests: boolean;
+
+  /** Ends the dialog: BYE (INVITE dialog) or a terminating NOTIFY (SUBSCRIBE dialog). */
+  destroy(options?: DestroyOptions): Promise<SrfRequest>;
+  destroy(options: DestroyOptions, callback: (err: unknown, bye?: SrfRequest) => void): this;
+  /** Sends a re-INVITE with `sdp` ('hold'/'unhold' edit the current SDP); resolves with the answer SDP. */
+  modify(sdp: string, options?: { headers?: SipHeaders; auth?: SipCredentials }): Promise<string>;
+  /** Sends a request inside the dialog; resolves with the final response. */
+  request(options: DialogRequestOptions): Promise<SrfResponse>;
+  request(options: DialogRequestOptions, callback: (err: unknown, res?: SrfResponse) => void): this;
+
+  /** The dialog ended: BYE received (`reason` from its Reason header when engine-generated). */
+  on(event: 'destroy', listener: (bye: SrfRequest, reason?: string) => void): this;
+  on(event: 'ack', listener: (ack: SrfRequest) => void): this;
+  /** A re-INVITE that is neither hold, unhold nor refresh: answer it with `res.send`. */
+  on(event: 'modify', listener: (req: SrfRequest, res: SrfResponse) => void): this;
+  on(event: 'refresh' | 'hold' | 'unhold', listener: (req: SrfRequest) => void): this;
+  on(
+    event: 'info' | 'notify' | 'refer' | 'options' | 'message' | 'publish' | 'update' | 'subscribe',
+    listener: (req: SrfRequest, res: SrfResponse) => void,
+  ): this;
+  on(event: 'unsubscribe', listener: (req: SrfRequest, reason: string) => void): this;
+  once(event: 'destroy', listener: (bye: SrfRequest, reason?: string) => void): this;
+  once(event: 'ack', listener: (ack: SrfRequest) => void): this;
+}
+
+/** Credentials for answering a 401/407 challenge, or a function that looks them up. */
+export type SipCredentials =
+  | { username: string; password: string }
+  | ((
+      req: SrfRequest,
+      res: SrfResponse,
+      callback: (err: unknown, username?: string, password?: string) => void,
+    ) => void);
+
+/** Options of `srf.request` (a request outside any dialog). */
+export interface RequestOptions {
+  method: SipMethod;
+  uri?: string;
+  headers?: SipHeaders;
+  body?: string;
+  /** Send through this proxy (SIP URI or host[:port]) instead of the Request-URI's host. */
+  proxy?: string;
+  auth?: SipCredentials;
+}
+
+export interface CreateUASOptions {
+  /** SDP of the 200 OK, or a function producing it. */
+  localSdp?: string | (() => string | Promise<string>);
+  headers?: SipHeaders;
+}
+
+export interface ProgressCallbacks {
+  /** The INVITE went out (or could not be sent). */
+  cbRequest?: (err: unknown, req?: SrfRequest) => void;
+  cbProvisional?: (res: SrfResponse) => void;
+}
+
+export interface CreateUACOptions {
+  uri?: string;
+  headers?: SipHeaders;
+  localSdp?: string;
+  proxy?: string;
+  auth?: SipCredentials;
+  callingNumber?: string;
+  callingName?: string;
+  calledNumber?: string;
+  followRedirects?: boolean;
+  keepUriOnRedirect?: boolean;
+  /** Late offer (no `localSdp`): resolve with the answer and an `ack` to send our SDP in. */
+  noAck?: boolean;
+}
+
+/** `createUAC(…, { noAck: true })` without `localSdp`: the remote offer, to be answered in the ACK. */
+export interface UnackedUAC {
+  sdp: string;
+  res: SrfResponse;
+  ack(localSdp: string): Promise<Dialog>;
+  destroy(): Promise<void>;
+}
+
+export interface CreateB2BUAOptions extends Omit<CreateUACOptions, 'uri' | 'localSdp' | 'noAck'> {
+  /** Headers on the responses sent to the A leg, or a function of the B leg's response. */
+  responseHeaders?: SipHeaders | ((uacRes: SrfResponse, headers: SipHeaders) => SipHeaders | undefined);
+  /** SDP for the A leg's answer, or a function of the B leg's SDP (e.g. rtpengine `answer`). */
+  localSdpA?: string | ((sdp: string, res: SrfResponse) => string | Promise<string>);
+  /** SDP offered on the B leg (default: the A leg's offer). */
+  localSdpB?: string | ((sdp: string) => string | Promise<string>);
+  /** Headers of the A leg's INVITE copied to the B leg (`['all', '-X-Secret']` copies all but some). */
+  proxyRequestHeaders?: string[];
+  /** Headers of the B leg's responses copied to the A leg. */
+  proxyResponseHeaders?: string[];
+  /** Send the B leg's failure to the A leg (default true). */
+  passFailure?: boolean;
+  /** Relay provisional responses (default true). */
+  passProvisionalResponses?: boolean;
+}
+
+export interface B2BUAProgressCallbacks extends ProgressCallbacks {
+  /** The B leg answered (before the A leg is answered). */
+  cbFinalizedUac?: (uac: Dialog) => void;
+}
+
+export interface ProxyRequestOptions {
+  forking?: 'sequential' | 'simultaneous';
+  remainInDialog?: boolean;
+  recordRoute?: boolean;
+  /** e.g. '5s' */
+  provisionalTimeout?: string;
+  /** e.g. '60s' */
+  finalTimeout?: string;
+  followRedirects?: boolean;
+}
+
+export interface ProxyResult {
+  /** A 200 OK was the final response. */
+  connected: boolean;
+  finalStatus?: number;
+  responses: { address: string; port: number; msgs: { time: string; status: number; msg: SipMessage }[] }[];
+}
+
+/** Reconnect policy of dial mode (drachtio-srf `connect({ reconnect })`). */
+export interface ReconnectOptions {
+  /** Cap on the back-off between attempts (150 ms × 1.7ⁿ); uncapped when unset. */
+  retryMaxDelay?: number;
+  /** Give up after this many attempts. */
+  maxAttempts?: number;
+  /** Give up after this much total waiting (ms). */
+  connectTimeout?: number;
+}
+
+export interface SrfConnectOptions {
+  host: string;
+  port: number;
+  secret: string;
+  reconnect?: ReconnectOptions;
+  /** App-level pings (needs engine version ≥ v0.8.2). */
+  enablePing?: boolean;
+  pingInterval?: number;
+  tls?: object;
+}
+
+export interface SrfListenOptions {
+  port: number;
+  /** Address to bind (all interfaces when unset). */
+  host?: string;
+  secret: string;
+  tls?: object;
+}
+
+/** Field values apps keep on `srf.locals`; extend by declaration merging. */
+export interface SrfLocals {
+  [key: string]: unknown;
+}
+
+/** The payload of srf's `reconnecting` event. */
+export interface ReconnectingInfo {
+  delay: number;
+  attempt: number;
+}
+
+/** A drachtio-srf instance (`createSrf()`). */
+export interface Srf extends EventEmitter {
+  locals: SrfLocals;
+  /** True when no request or response is pending on any engine connection; undefined before connect/listen. */
+  readonly idle: boolean | undefined;
+
+  /** Dials the engine (inbound mode). Not a promise: watch the `connect` event (or use `connectDrachtio`). */
+  connect(options: SrfConnectOptions): void;
+  /** Listens for engine connections (outbound mode); returns the listening server. */
+  listen(options: SrfListenOptions): Server;
+  /** Closes the engine connection (dial mode). Throws when there is none. */
+  disconnect(): void;
+  /** Ends the per-request engine connection of a request handled in listen mode. */
+  endSession(reqOrRes: SrfRequest | SrfResponse): void;
+
+  use(middleware: Middleware): void;
+  use(errorMiddleware: ErrorMiddleware): void;
+  use(method: Lowercase<SipMethod>, middleware: Middleware): void;
+
+  /** Registers for new requests of this method and handles them (middleware first). */
+  invite(...handlers: Middleware[]): void;
+  register(...handlers: Middleware[]): void;
+  options(...handlers: Middleware[]): void;
+  subscribe(...handlers: Middleware[]): void;
+  message(...handlers: Middleware[]): void;
+  info(...handlers: Middleware[]): void;
+  notify(...handlers: Middleware[]): void;
+  publish(...handlers: Middleware[]): void;
+  refer(...handlers: Middleware[]): void;
+  bye(...handlers: Middleware[]): void;
+  update(...handlers: Middleware[]): void;
+  prack(...handlers: Middleware[]): void;
+  ack(...handlers: Middleware[]): void;
+  cancel(...handlers: Middleware[]): void;
+
+  /** Sends a request outside a dialog; resolves with the request as sent (watch its `response`). */
+  request(uri: string, options: RequestOptions): Promise<SrfRequest>;
+  request(options: RequestOptions & { uri: string }): Promise<SrfRequest>;
+  request(uri: string, options: RequestOptions, callback: (err: unknown, req?: SrfRequest) => void): this;
+
+  createUAS(req: SrfRequest, res: SrfResponse, options: CreateUASOptions): Promise<Dialog>;
+  createUAC(
+    uri: string,
+    options: CreateUACOptions & { noAck: true; localSdp?: undefined },
+    progress?: ProgressCallbacks,
+  ): Promise<UnackedUAC>;
+  createUAC(uri: string, options: CreateUACOptions, progress?: ProgressCallbacks): Promise<Dialog>;
+  createUAC(options: CreateUACOptions & { uri: string }, progress?: ProgressCallbacks): Promise<Dialog>;
+  /** Answers `req` as a B2BUA towards `uri`; rejects with a `SipError` when the B leg fails. */
+  createB2BUA(
+    req: SrfRequest,
+    res: SrfResponse,
+    uri: string,
+    options?: CreateB2BUAOptions,
+    progress?: B2BUAProgressCallbacks,
+  ): Promise<{ uas: Dialog; uac: Dialog }>;
+  /** Lets the engine proxy `req` statelessly of this app. */
+  proxyRequest(
+    req: SrfRequest,
+    destination: string | string[],
+    options?: ProxyRequestOptions,
+  ): Promise<ProxyResult>;
+
+  findDialogById(id: string): Dialog | undefined;
+  findDialogByCallIDAndFromTag(callId: string, fromTag: string): Dialog | undefined;
+
+  /** Authenticated to an engine (`err` set when the secret was refused). */
+  on(
+    event: 'connect',
+    listener: (err: Error | null, hostports: string, version?: string, localHostports?: string) => void,
+  ): this;
+  /** Listen mode: the control port is bound. */
+  on(event: 'listening', listener: () => void): this;
+  /** Dial mode: the connection failed or dropped; the next attempt is in `delay` ms. */
+  on(event: 'reconnecting', listener: (info: ReconnectingInfo) => void): this;
+  /** A control-connection error (dial mode). Without a listener it would crash the process. */
+  on(event: 'error', listener: (err: Error) => void): this;
+  /** A control connection closed (there is no `disconnect` event). */
+  on(event: 'close', listener: () => void): this;
+  on(event: 'cdr:attempt', listener: (source: string, time: string, msg: SipMessage) => void): this;
+  on(
+    event: 'cdr:start' | 'cdr:stop',
+    listener: (source: string, time: string, reason: string, msg: SipMessage) => void,
+  ): this;
+  once(
+    event: 'connect',
+    listener: (err: Error | null, hostports: string, version?: string, localHostports?: string) => void,
+  ): this;
+  once(event: 'listening' | 'close', listener: () => void): this;
+}
+
+/** A non-2xx final response to a request this app sent (createUAC / createB2BUA reject with it). */
+export interface SipError extends Error {
+  name: 'SipError';
+  status: number;
+  reason?: string;
+  /** The failure response, when there was one. */
+  res?: SrfResponse;
+}
