@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { trackChild } from './cleanup.js';
@@ -137,6 +139,9 @@ export async function startSipp(options: SippOptions): Promise<SippRun> {
     child.once('close', (code, signal) => finish(code ?? (signal ? -1 : 0)));
   });
 
+  // A UAS must be listening before the test calls it: wait until sipp holds its port.
+  if (!options.target) await waitForBind(localAddress, localPort, options.transport ?? 'udp', done);
+
   return {
     localPort,
     localAddress,
@@ -152,6 +157,29 @@ export async function startSipp(options: SippOptions): Promise<SippRun> {
       return done;
     },
   };
+}
+
+/** Resolves once something is bound to address:port (sipp's socket), or sipp has exited. */
+async function waitForBind(address: string, port: number, transport: SippTransport, exited: Promise<unknown>) {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const bound = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (transport === 'tcp') {
+        const server = createServer();
+        server.once('error', () => resolve(true));
+        server.listen(port, address, () => server.close(() => resolve(false)));
+      } else {
+        const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+        socket.once('error', () => resolve(true));
+        socket.bind(port, address, () => socket.close(() => resolve(false)));
+      }
+    });
+  const deadline = Date.now() + 5000;
+  while (!gone && Date.now() < deadline) {
+    if (await bound()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Runs sipp to completion. */

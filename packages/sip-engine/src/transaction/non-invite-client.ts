@@ -1,0 +1,95 @@
+import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { Inbound, Peer, SendResult } from '../transport/types.js';
+import { TransactionBase, type TransactionContext } from './base.js';
+import type { TimerValues } from './timers.js';
+import type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './types.js';
+
+/**
+ * Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6), Timers E, F and K.
+ * States: trying → proceeding → completed → terminated.
+ */
+export class NonInviteClientTransaction
+  extends TransactionBase<ClientTransactionState>
+  implements ClientTransaction
+{
+  private sendResult: SendResult | undefined;
+  private readonly t: TimerValues;
+  private readonly reliable: boolean;
+  private timerEInterval: number;
+
+  constructor(
+    ctx: TransactionContext,
+    key: string,
+    readonly id: string,
+    readonly request: SipRequest,
+    readonly destination: Peer,
+    private readonly handlers: ClientTransactionHandlers,
+  ) {
+    super(ctx, key, 'client', request.method, 'trying');
+    this.reliable = destination.protocol !== 'udp';
+    this.t = ctx.timers(this.reliable);
+    this.timerEInterval = this.t.E;
+  }
+
+  /** What the first send put on the wire (set once sendRequest has resolved). */
+  get sent(): SendResult {
+    return this.sendResult as SendResult;
+  }
+
+  /** Sends the request, starting Timer E (unreliable only) and Timer F. Rejects when the first send fails. */
+  async start(): Promise<this> {
+    if (!this.reliable) this.armRetransmit(this.timerEInterval, () => this.onTimerE());
+    this.armState(this.t.F, () => this.onTimerF());
+    try {
+      this.sendResult = await this.ctx.transport.sendRequest(this.request, this.destination);
+    } catch (err) {
+      this.terminate('transport-error');
+      throw err;
+    }
+    return this;
+  }
+
+  receiveResponse(inbound: Inbound<SipResponse>): void {
+    if (this.current !== 'trying' && this.current !== 'proceeding') return; // completed absorbs retransmissions
+    if (inbound.message.status < 200) {
+      this.current = 'proceeding';
+      this.deliver(inbound);
+      return;
+    }
+    this.clearRetransmit();
+    this.current = 'completed';
+    this.deliver(inbound);
+    this.armState(this.t.K, () => this.terminate('completed'));
+  }
+
+  private onTimerE(): void {
+    if (this.current !== 'trying' && this.current !== 'proceeding') return;
+    // §17.1.2.2: the interval doubles up to T2 while trying, and is T2 once a provisional arrived.
+    this.timerEInterval =
+      this.current === 'proceeding' ? this.t.T2 : Math.min(2 * this.timerEInterval, this.t.T2);
+    this.armRetransmit(this.timerEInterval, () => this.onTimerE());
+    this.ctx.observer.retransmission?.('request', this.method);
+    this.ctx.transport
+      .sendRequest(this.request, this.destination)
+      .catch((err: unknown) => this.sendFailed(err));
+  }
+
+  private onTimerF(): void {
+    if (this.current !== 'trying' && this.current !== 'proceeding') return;
+    this.safely(() => this.handlers.onTimeout());
+    this.terminate('timeout');
+  }
+
+  /** RFC 3261 §17.1.4. */
+  private sendFailed(err: unknown): void {
+    this.logSendFailure(err, this.method);
+    if (this.current !== 'trying' && this.current !== 'proceeding') return;
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.safely(() => this.handlers.onTransportError(error));
+    this.terminate('transport-error');
+  }
+
+  private deliver(inbound: Inbound<SipResponse>): void {
+    this.safely(() => this.handlers.onResponse(inbound));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The few header facts the transaction layer reads, on top of src/sip, so that matching stays a
+ * short string key per message.
+ */
+import { tryParseCSeq } from '../sip/cseq.js';
+import { formatHost } from '../sip/grammar.js';
+import { BRANCH_MAGIC_COOKIE } from '../sip/ids.js';
+import { tagOf as tagOfNameAddr } from '../sip/name-addr.js';
+import type { CSeq, SipHeaders } from '../sip/types.js';
+import { topVia as parseTopVia } from '../sip/via.js';
+import type { LocalEndpoint } from '../transport/types.js';
+
+export { newBranch } from '../sip/ids.js';
+
+/** RFC 3261 §8.1.1.7 magic cookie. */
+export const BRANCH_COOKIE = BRANCH_MAGIC_COOKIE;
+
+/** What matching needs from the top Via (RFC 3261 §17.2.3). */
+export interface TopVia {
+  /** Upper-case transport token, e.g. `UDP`. */
+  transport: string;
+  /** sent-by as `host:port` (host lower-cased, IPv6 in brackets, port empty when absent). */
+  sentBy: string;
+  branch: string | undefined;
+}
+
+/** The first Via element, or undefined when there is none or it is malformed. */
+export function topVia(headers: SipHeaders): TopVia | undefined {
+  const via = parseTopVia(headers);
+  if (via === undefined) return undefined;
+  return {
+    transport: via.transport,
+    sentBy: `${formatHost(via.host.toLowerCase())}:${via.port ?? ''}`,
+    branch: via.branch,
+  };
+}
+
+export function cseqOf(headers: SipHeaders): CSeq | undefined {
+  const value = headers.get('cseq');
+  return value === undefined ? undefined : tryParseCSeq(value);
+}
+
+/** The `tag` parameter of a From / To value. */
+export function tagOf(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : tagOfNameAddr(value);
+}
+
+/** `SIP/2.0/UDP host:port;rport;branch=…` for a request sent from `endpoint` (RFC 3261 §18.1.1, RFC 3581 §3). */
+export function viaFor(endpoint: LocalEndpoint, branch: string): string {
+  return `SIP/2.0/${endpoint.protocol.toUpperCase()} ${formatHost(endpoint.advertisedAddress)}:${endpoint.port};rport;branch=${branch}`;
+}

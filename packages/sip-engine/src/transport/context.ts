@@ -1,0 +1,37 @@
+import type { ParseLimits } from '../sip/types.js';
+import type { TransportLogger, TransportObserver } from './options.js';
+import type { LocalEndpoint, Peer, TransportProtocol } from './types.js';
+
+/** An open stream connection (TCP, TLS, WS, WSS), inbound or opened by us. */
+export interface Connection {
+  readonly id: string;
+  readonly protocol: TransportProtocol;
+  readonly peer: Peer;
+  readonly local: LocalEndpoint;
+  /** Opened by us (client side). */
+  readonly outbound: boolean;
+  lastActivity: number;
+  readonly open: boolean;
+  send(data: Buffer): Promise<void>;
+  /** Closes now; `graceful` lets queued bytes go out first. */
+  close(graceful?: boolean): void;
+}
+
+/** What listeners and connections need from the transport layer. */
+export interface LayerContext {
+  readonly limits: ParseLimits;
+  readonly logger: TransportLogger | undefined;
+  readonly observer: TransportObserver;
+  /** One complete message off the wire (a datagram, a framed stream message or a WebSocket message). */
+  receive(data: Buffer, source: Peer, local: LocalEndpoint, connectionId: string): void;
+  /** The stream of `conn` can no longer be framed; the layer answers 400 when it can and closes it. */
+  streamFailed(conn: Connection, reason: string, head: Buffer | undefined): void;
+  register(conn: Connection): void;
+  unregister(conn: Connection): void;
+  socketError(protocol: TransportProtocol, err: unknown, detail: object): void;
+  nextConnectionId(protocol: TransportProtocol): string;
+}
+
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

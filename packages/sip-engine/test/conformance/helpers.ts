@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import { startEngine, type EngineService, type StartEngineOptions } from '@sbc/testkit';
+import { newSrf, type TestSrf } from './srf.js';
+
+/** The path of one of this suite's sipp scenarios. */
+export function scenario(name: string): string {
+  return fileURLToPath(new URL(`./scenarios/${name}.xml`, import.meta.url));
+}
+
+export interface ConnectedApp {
+  srf: TestSrf;
+  close(): void;
+}
+
+/** A real drachtio-srf app connected to the engine (inbound mode), resolved once authenticated. */
+export async function connectApp(
+  engine: EngineService,
+  setup: (srf: TestSrf) => void,
+): Promise<ConnectedApp> {
+  const srf = newSrf();
+  setup(srf);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('srf did not connect within 5 s')), 5000);
+    srf.on('connect', (err) => {
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    });
+    srf.on('error', () => undefined);
+    srf.connect({ host: engine.host, port: engine.port, secret: engine.secret });
+  });
+  // srf sends its route verbs right after the authenticate answer: let them land.
+  await new Promise((r) => setTimeout(r, 100));
+  return { srf, close: () => srf.disconnect() };
+}
+
+export async function withEngine(options?: StartEngineOptions): Promise<EngineService> {
+  return startEngine({ loglevel: 'warning', ...options });
+}
