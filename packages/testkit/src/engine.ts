@@ -70,7 +70,10 @@ export function probeEngine(host: string, port: number, secret: string): Promise
       if (hash < 0 || buffer.length < hash + 1 + Number(buffer.slice(0, hash))) return;
       clearTimeout(timer);
       socket.destroy();
-      const tokens = buffer.slice(hash + 1).split('\r\n')[0]!.split('|');
+      const tokens = buffer
+        .slice(hash + 1)
+        .split('\r\n')[0]!
+        .split('|');
       if (tokens[3] !== 'OK') {
         reject(new Error(`engine at ${host}:${port} refused the secret: ${tokens.slice(3).join('|')}`));
         return;
@@ -111,7 +114,15 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     if (!match) throw new Error(`SBC_TEST_DRACHTIO=${externalSpec} is not host:port:secret`);
     const [, host, port, secret] = match as unknown as [string, string, string, string];
     const sip = await probeEngine(host, Number(port), secret);
-    return serviceFrom(host, Number(port), secret, sip, true, () => '', () => Promise.resolve());
+    return serviceFrom(
+      host,
+      Number(port),
+      secret,
+      sip,
+      true,
+      () => '',
+      () => Promise.resolve(),
+    );
   }
   const sipAddress = options.sipAddress ?? '127.0.0.1';
   const sipPort = options.sipPort ?? (await freePort(sipAddress));
@@ -120,12 +131,17 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const host = sipAddress.includes(':') ? `[${sipAddress}]` : sipAddress;
   const args = [
     engineCli(),
-    '--contact', `sip:${host}:${sipPort};transport=udp,tcp`,
+    '--contact',
+    `sip:${host}:${sipPort};transport=udp,tcp`,
     ...(options.extraContacts ?? []).flatMap((c) => ['--contact', c]),
-    '--address', '127.0.0.1',
-    '--port', String(controlPort),
-    '--secret', secret,
-    '--loglevel', options.loglevel ?? 'info',
+    '--address',
+    '127.0.0.1',
+    '--port',
+    String(controlPort),
+    '--secret',
+    secret,
+    '--loglevel',
+    options.loglevel ?? 'info',
     ...(options.httpHandler ? ['--http-handler', options.httpHandler] : []),
     ...(options.extraArgs ?? []),
   ];
@@ -143,5 +159,13 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     await daemon.stop();
     throw err;
   }
-  return serviceFrom('127.0.0.1', controlPort, secret, sip, false, () => daemon.output(), () => daemon.stop());
+  return serviceFrom(
+    '127.0.0.1',
+    controlPort,
+    secret,
+    sip,
+    false,
+    () => daemon.output(),
+    () => daemon.stop(),
+  );
 }

@@ -31,4 +31,10 @@ export { makeTempDir, type TempDir } from './tempdir.js';
 export { startDaemon, DaemonExitedError, type Daemon, type DaemonOptions } from './daemon.js';
 export { waitUntil, type WaitOptions } from './wait.js';
 export { bencode, bdecode, type BValue } from './bencode.js';
-export { startEngine, probeEngine, type EngineService, type StartEngineOptions, type SipHostport } from './engine.js';
+export {
+  startEngine,
+  probeEngine,
+  type EngineService,
+  type StartEngineOptions,
+  type SipHostport,
+} from './engine.js';

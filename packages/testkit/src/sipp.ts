@@ -160,7 +160,12 @@ export async function startSipp(options: SippOptions): Promise<SippRun> {
 }
 
 /** Resolves once something is bound to address:port (sipp's socket), or sipp has exited. */
-async function waitForBind(address: string, port: number, transport: SippTransport, exited: Promise<unknown>) {
+async function waitForBind(
+  address: string,
+  port: number,
+  transport: SippTransport,
+  exited: Promise<unknown>,
+) {
   let gone = false;
   void exited.then(() => (gone = true));
   const bound = (): Promise<boolean> =>

@@ -201,7 +201,9 @@ describe('UDP', () => {
   });
 
   it('with forceRport, adds rport and received even when the client did not ask (drachtio behaviour)', async () => {
-    const forced = await startLayer([{ protocol: 'udp', address: '127.0.1.4', port: 0 }], { forceRport: true });
+    const forced = await startLayer([{ protocol: 'udp', address: '127.0.1.4', port: 0 }], {
+      forceRport: true,
+    });
     try {
       await sendUdp(
         raw.socket,
