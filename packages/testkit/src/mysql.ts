@@ -97,7 +97,8 @@ async function startPrivateMysql(options: StartMysqlOptions): Promise<MysqlServi
         '--skip-test-db',
         ...asRoot,
       ],
-      { maxBuffer: 4 * 1024 * 1024 },
+      // Its own temp dir: a starting mariadbd deletes every #sql* file in the shared one.
+      { maxBuffer: 4 * 1024 * 1024, env: { ...process.env, TMPDIR: base } },
     ).catch((err: Error & { stderr?: string }) => {
       temp?.remove();
       throw new Error(`mariadb-install-db failed: ${err.message}\n${err.stderr ?? ''}`);

@@ -1,0 +1,167 @@
+import { DigestParseError } from './errors.js';
+
+/**
+ * Digest credentials from an `Authorization` or `Proxy-Authorization` header (RFC 7616 §3.4,
+ * RFC 3261 §22.4 / §25.1). Values are unquoted and unescaped; names are matched case-insensitively.
+ */
+export interface DigestCredentials {
+  readonly scheme: 'Digest';
+  readonly username: string;
+  readonly realm: string;
+  readonly nonce: string;
+  readonly uri: string;
+  readonly response: string;
+  /** As the client sent it; absent means MD5 (RFC 2617 §3.2.2). */
+  readonly algorithm?: string;
+  readonly qop?: string;
+  /** The nonce-count, as sent (8 hex digits, RFC 7616 §3.4). */
+  readonly nc?: string;
+  readonly cnonce?: string;
+  readonly opaque?: string;
+  /** Every parameter received, names lower-cased, in order (includes extensions). */
+  readonly params: ReadonlyMap<string, string>;
+}
+
+// RFC 7230 §3.2.6 tchar.
+const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const isTokenChar = (c: string): boolean => TCHAR.test(c);
+// LWS in SIP may include folded lines (RFC 3261 §25.1).
+const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+
+// Tab is allowed inside quoted strings; other C0 controls and DEL are not (RFC 7230 §3.2.6).
+const hasControlCharacter = (value: string): boolean =>
+  [...value].some((c) => {
+    const code = c.charCodeAt(0);
+    return (code < 0x20 && code !== 0x09) || code === 0x7f;
+  });
+
+const REQUIRED = ['username', 'realm', 'nonce', 'uri', 'response'] as const;
+
+/** Reads the auth-params after the scheme: `name=token` or `name="quoted \"string\""`, comma separated. */
+function parseAuthParams(text: string, start: number): Map<string, string> {
+  const params = new Map<string, string>();
+  let i = start;
+  const skipSpace = (): void => {
+    while (isSpace(text[i])) i++;
+  };
+  for (;;) {
+    skipSpace();
+    // Empty list elements (",,") are allowed by the #rule (RFC 7230 §7).
+    while (text[i] === ',') {
+      i++;
+      skipSpace();
+    }
+    if (i >= text.length) return params;
+
+    const nameStart = i;
+    while (i < text.length && isTokenChar(text[i]!)) i++;
+    const name = text.slice(nameStart, i).toLowerCase();
+    if (!name) throw new DigestParseError('syntax', `unexpected character at offset ${i}`);
+    skipSpace();
+    if (text[i] !== '=') throw new DigestParseError('syntax', `parameter ${name} has no value`, name);
+    i++;
+    skipSpace();
+
+    let value = '';
+    if (text[i] === '"') {
+      i++;
+      let closed = false;
+      while (i < text.length) {
+        const c = text[i]!;
+        if (c === '"') {
+          closed = true;
+          i++;
+          break;
+        }
+        if (c === '\\') {
+          // quoted-pair (RFC 7230 §3.2.6): the next character stands for itself.
+          if (i + 1 >= text.length) break;
+          value += text[i + 1];
+          i += 2;
+          continue;
+        }
+        value += c;
+        i++;
+      }
+      if (!closed) throw new DigestParseError('syntax', `unterminated quoted string for ${name}`, name);
+    } else {
+      // A token; some clients also send unquoted URIs, so anything up to a separator is accepted.
+      const valueStart = i;
+      while (i < text.length && text[i] !== ',' && text[i] !== '"' && !isSpace(text[i])) i++;
+      value = text.slice(valueStart, i);
+      if (!value) throw new DigestParseError('syntax', `parameter ${name} has an empty value`, name);
+    }
+    if (hasControlCharacter(value)) {
+      throw new DigestParseError('invalid-parameter', `parameter ${name} contains control characters`, name);
+    }
+    if (params.has(name))
+      throw new DigestParseError('duplicate-parameter', `parameter ${name} appears twice`, name);
+    params.set(name, value);
+
+    skipSpace();
+    if (i >= text.length) return params;
+    if (text[i] !== ',') throw new DigestParseError('syntax', `expected ',' after ${name}`, name);
+    i++;
+  }
+}
+
+/**
+ * Parses one `Authorization` / `Proxy-Authorization` header value. Throws DigestParseError when
+ * the scheme is not Digest, the syntax is broken, a parameter repeats, or a mandatory one
+ * (username, realm, nonce, uri, response; nc and cnonce with qop; cnonce with a -sess algorithm)
+ * is missing.
+ */
+export function parseDigestCredentials(headerValue: string): DigestCredentials {
+  let i = 0;
+  while (isSpace(headerValue[i])) i++;
+  const schemeStart = i;
+  while (i < headerValue.length && isTokenChar(headerValue[i]!)) i++;
+  const scheme = headerValue.slice(schemeStart, i);
+  if (scheme.toLowerCase() !== 'digest') {
+    throw new DigestParseError('not-digest', scheme ? `scheme ${scheme} is not Digest` : 'no scheme');
+  }
+  if (i < headerValue.length && !isSpace(headerValue[i])) {
+    throw new DigestParseError('syntax', 'no space after the scheme');
+  }
+  const params = parseAuthParams(headerValue, i);
+
+  for (const name of REQUIRED) {
+    if (!params.has(name)) throw new DigestParseError('missing-parameter', `no ${name} parameter`, name);
+  }
+  const qop = params.get('qop');
+  const nc = params.get('nc');
+  const cnonce = params.get('cnonce');
+  const algorithm = params.get('algorithm');
+  if (qop !== undefined) {
+    // RFC 7616 §3.4: with a qop the client must send cnonce and nc.
+    if (nc === undefined) throw new DigestParseError('missing-parameter', 'qop without nc', 'nc');
+    if (cnonce === undefined) throw new DigestParseError('missing-parameter', 'qop without cnonce', 'cnonce');
+  }
+  if (nc !== undefined && !/^[0-9a-fA-F]{1,8}$/.test(nc)) {
+    throw new DigestParseError('invalid-parameter', 'nc is not a hex nonce-count', 'nc');
+  }
+  if (algorithm?.toLowerCase().endsWith('-sess') && cnonce === undefined) {
+    throw new DigestParseError('missing-parameter', `${algorithm} without cnonce`, 'cnonce');
+  }
+
+  const opaque = params.get('opaque');
+  return {
+    scheme: 'Digest',
+    username: params.get('username')!,
+    realm: params.get('realm')!,
+    nonce: params.get('nonce')!,
+    uri: params.get('uri')!,
+    response: params.get('response')!,
+    ...(algorithm !== undefined && { algorithm }),
+    ...(qop !== undefined && { qop }),
+    ...(nc !== undefined && { nc }),
+    ...(cnonce !== undefined && { cnonce }),
+    ...(opaque !== undefined && { opaque }),
+    params,
+  };
+}
+
+/** The nonce-count as a number (RFC 7616 §3.4: hexadecimal), or undefined without `nc`. */
+export function nonceCountOf(credentials: DigestCredentials): number | undefined {
+  return credentials.nc === undefined ? undefined : Number.parseInt(credentials.nc, 16);
+}
