@@ -53,6 +53,8 @@ export class Engine {
       {
         logger: options.logger,
         tls: options.tls,
+        // drachtio forces rport on received requests (spec §6: NTATAG_SERVER_RPORT(2)).
+        forceRport: true,
         observer: {
           parseError: (protocol: string) => metrics.parseErrors.inc({ protocol }),
           messageIn: (m: SipRequest | SipResponse) => metrics.messagesIn.inc(labelsOf(m)),

@@ -219,7 +219,7 @@ export class SipHeaders implements SipHeadersContract {
 
   clone(): SipHeaders {
     const copy = new SipHeaders();
-    copy.list = this.list.slice();
+    copy.list = this.list.map((f) => ({ name: f.name, key: f.key, value: f.value }));
     return copy;
   }
 }

@@ -75,4 +75,31 @@ describe.each(['udp', 'tcp'] as const)('INVITE B2BUA through the engine over %s'
     expect(caller.messages).toMatch(/SIP\/2\.0 200 OK[\s\S]*Contact: <sip:127\.0\.0\.1:\d+/);
     expect(callee.messages).toMatch(/INVITE sip:bob@127\.0\.1\.10/);
   });
+
+  it('ends the call on a BYE from B', async () => {
+    const { caller, callee } = await call('uac-invite-wait-bye', 'uas-answer-then-bye');
+    expectOk(caller);
+    expectOk(callee);
+    expect(events.ended).toEqual(['B']);
+  });
+
+  it('answers a 407 on the B leg with credentials', async () => {
+    const { caller, callee } = await call('uac-invite', 'uas-407-then-answer', {
+      username: 'foo',
+      password: 'bar',
+    });
+    expectOk(caller);
+    expectOk(callee);
+    expect(callee.messages).toMatch(/Proxy-Authorization: Digest username="foo"/);
+    expect(caller.messages).not.toMatch(/SIP\/2\.0 407/);
+  });
+
+  it('cancels the B leg when A cancels before the answer (487 to A)', async () => {
+    const { caller, callee } = await call('uac-invite-cancel', 'uas-ring-until-cancel');
+    expectOk(caller);
+    expectOk(callee);
+    expect(caller.messages).toMatch(/SIP\/2\.0 487/);
+    expect(callee.messages).toMatch(/CANCEL sip:bob@127\.0\.1\.10/);
+    expect(events.outcome).toBe('failed 487');
+  });
 });

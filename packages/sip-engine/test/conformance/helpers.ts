@@ -31,7 +31,14 @@ export async function connectApp(
   });
   // srf sends its route verbs right after the authenticate answer: let them land.
   await new Promise((r) => setTimeout(r, 100));
-  return { srf, close: () => srf.disconnect() };
+  let open = true;
+  return {
+    srf,
+    close: () => {
+      if (open) srf.disconnect();
+      open = false;
+    },
+  };
 }
 
 export async function withEngine(options?: StartEngineOptions): Promise<EngineService> {

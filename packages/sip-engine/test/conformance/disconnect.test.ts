@@ -17,17 +17,20 @@ describe('apps that go away mid-call', () => {
     const callee = await startSipp({ scenario: scenario('uas-answer'), localAddress: CALLEE });
     cleanups.push(() => callee.stop());
     let connected = false;
+    let leave = (): void => undefined;
     const app = await connectApp(engine, (srf) => {
       srf.invite((req, res) => {
         srf
           .createB2BUA(req, res, `sip:bob@${CALLEE}:${callee.localPort}`, { localSdpB: req.body })
           .then(() => {
             connected = true;
-            srf.disconnect();
+            // Leave once srf has finished with the call's set-up (A's ACK), as a crashing app would mid-call.
+            setTimeout(leave, 300);
           })
           .catch(() => undefined);
       });
     });
+    leave = () => app.close();
     cleanups.push(() => app.close());
     const caller = await runSipp({
       scenario: scenario('uac-invite-late-bye-481'),
