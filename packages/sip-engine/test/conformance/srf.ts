@@ -21,6 +21,13 @@ export interface TestResponse {
   get(name: string): string;
   send(status: number, opts?: { headers?: Record<string, string>; body?: string }): void;
   send(status: number, reason: string, opts?: { headers?: Record<string, string>; body?: string }): void;
+  /** A reliable provisional: `onPrack` runs when its PRACK arrives (srf answers the PRACK itself). */
+  send(
+    status: number,
+    opts: { headers?: Record<string, string>; body?: string },
+    callback: ((err: Error | undefined) => void) | undefined,
+    onPrack: (prack: TestRequest) => void,
+  ): void;
 }
 export interface TestDialog {
   id: string;
