@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -23,10 +24,11 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
     // Command-line programs and benchmarks talk to a terminal.
-    files: ['**/src/cli.ts', '**/src/cli/**', '**/bench/**', 'scripts/**'],
+    files: ['**/src/cli.ts', '**/src/cli/**', '**/bench/**', 'scripts/**', '**/test/**/fixtures/**'],
     rules: { 'no-console': 'off' },
   },
   prettier,
