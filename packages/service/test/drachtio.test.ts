@@ -1,5 +1,6 @@
+import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
-import { freeTcpPort } from '@sbc/testkit';
+import { freeTcpPort, startEngine, type EngineService } from '@sbc/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DrachtioClosedError,
@@ -15,33 +16,43 @@ import {
   parseSipUri,
   type DrachtioConnection,
   type SrfRequest,
-  type SrfResponse,
 } from '../src/index.js';
 import { runFixture } from './helpers/child.js';
-import { DrachtioPeer } from './helpers/drachtio-peer.js';
 import { LogCapture } from './helpers/log-capture.js';
 
 const SECRET = 'cymru';
-const ENGINE = {
-  secret: SECRET,
-  hostports: 'udp/127.0.0.1:5060,tcp/127.0.0.1:5060,wss/[::1]:8443',
-  localHostports: 'udp/127.0.0.1:5060,tcp/127.0.0.1:5060',
-  version: 'v0.9.4',
-};
+const FEATURE_SERVER = '127.0.1.5';
 
-const OPTIONS_PING = [
-  'OPTIONS sip:127.0.0.1:5060 SIP/2.0',
-  'Via: SIP/2.0/UDP 127.0.1.5:5060;branch=z9hG4bK-fs-1;rport',
-  'From: <sip:fs@127.0.1.5>;tag=fs-tag-1',
-  'To: <sip:127.0.0.1>',
-  'Call-ID: options-ping-1@127.0.1.5',
-  'CSeq: 7 OPTIONS',
-  'X-FS-Status: open',
-  'X-FS-Calls: 3',
-  'Content-Length: 0',
-  '',
-  '',
-].join('\r\n');
+/** An OPTIONS ping as a feature server sends it to the SBC (reference §1). */
+function optionsPing(target: string, port: number): string {
+  return [
+    `OPTIONS sip:${target} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${FEATURE_SERVER}:${port};branch=z9hG4bK-fs-${port};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:fs@${FEATURE_SERVER}>;tag=fs-tag-1`,
+    `To: <sip:${target}>`,
+    `Call-ID: options-ping-${port}@${FEATURE_SERVER}`,
+    'CSeq: 7 OPTIONS',
+    'X-FS-Status: open',
+    'X-FS-Calls: 3',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** Sends one OPTIONS from the feature server's address over UDP and resolves with the response text. */
+async function ping(engine: EngineService): Promise<{ response: string; port: number }> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, FEATURE_SERVER, resolve));
+  const { port } = socket.address();
+  const [host, sipPort] = engine.sipTarget.split(':') as [string, string];
+  const response = new Promise<string>((resolve) => socket.once('message', (m) => resolve(m.toString())));
+  socket.send(optionsPing(engine.sipTarget, port), Number(sipPort), host);
+  const text = await response;
+  socket.close();
+  return { response: text, port };
+}
 
 /** What an OPTIONS handler written against the declarations reads from a request. */
 function describeRequest(req: SrfRequest) {
@@ -57,7 +68,6 @@ function describeRequest(req: SrfRequest) {
     fromTag: req.getParsedHeader('From').params.tag,
     fromUri: req.getParsedHeader('from').uri,
     viaHost: req.getParsedHeader('Via')[0]?.host,
-    viaPort: req.getParsedHeader('via')[0]?.port,
     cseq: req.getParsedHeader('CSeq'),
     fsStatus: req.get('X-FS-Status'),
     hasCalls: req.has('x-fs-calls'),
@@ -83,11 +93,16 @@ function track(connection: DrachtioConnection): DrachtioConnection {
   return connection;
 }
 
-async function startPeer(options = ENGINE): Promise<{ peer: DrachtioPeer; port: number }> {
-  const peer = new DrachtioPeer(options);
-  const port = await peer.listen('127.0.0.1');
-  cleanups.push(() => peer.close());
-  return { peer, port };
+/** Our drachtio-compatible SIP engine (or SBC_TEST_DRACHTIO's), stopped after the test. */
+async function engineFor(options: Parameters<typeof startEngine>[0] = {}): Promise<EngineService> {
+  const engine = await startEngine({ secret: SECRET, loglevel: 'warning', ...options });
+  cleanups.push(() => engine.stop());
+  return engine;
+}
+
+/** `proto/host:port` as the engine wrote it in its authenticate answer. */
+function hostportsOf(engine: EngineService): string {
+  return engine.sip.map((s) => `${s.protocol}/${s.host}:${s.port}`).join(',');
 }
 
 describe('srf itself', () => {
@@ -168,39 +183,30 @@ describe('connectDrachtio, dial mode (DRACHTIO_HOST set)', () => {
 
   it('authenticates, routes its verbs and resolves with the engine’s addresses', async () => {
     const { capture, logger } = setup();
-    const { peer, port } = await startPeer();
+    const engine = await engineFor();
     const srf = createSrf();
-    srf.options((_req: SrfRequest, res: SrfResponse) => res.send(200));
+    srf.options((_req, res) => res.send(200, { headers: { 'X-Routed': 'yes' } }));
     const connection = track(
-      connectDrachtio(srf, { mode: 'dial', host: '127.0.0.1', port, secret: SECRET }, logger),
+      connectDrachtio(srf, { mode: 'dial', host: engine.host, port: engine.port, secret: SECRET }, logger),
     );
-    const engine = await connection.connected();
-    expect(engine).toEqual({
-      hostports: [
-        { protocol: 'udp', host: '127.0.0.1', port: 5060 },
-        { protocol: 'tcp', host: '127.0.0.1', port: 5060 },
-        { protocol: 'wss', host: '::1', port: 8443 },
-      ],
-      localHostports: [
-        { protocol: 'udp', host: '127.0.0.1', port: 5060 },
-        { protocol: 'tcp', host: '127.0.0.1', port: 5060 },
-      ],
-      version: 'v0.9.4',
-    });
+    const info = await connection.connected();
+    expect(info.hostports).toEqual(engine.sip);
+    expect(info.version).toMatch(/^v\d+\.\d+\.\d+/);
     expect(connection.isConnected()).toBe(true);
-    expect(connection.engine).toEqual(engine);
-    await expect(connection.connected()).resolves.toEqual(engine);
+    expect(connection.engine).toEqual(info);
+    await expect(connection.connected()).resolves.toEqual(info);
     await expect(drachtioReadinessCheck(connection).check()).resolves.toBeUndefined();
-    expect((await peer.waitFor((c) => c.command === 'authenticate')).tokens[2]).toBe(SECRET);
-    expect((await peer.waitFor((c) => c.command === 'route')).tokens[2]).toBe('options');
     expect(await capture.waitForMsg('connected to the SIP engine')).toMatchObject({
-      hostports: ENGINE.hostports,
+      hostports: hostportsOf(engine),
     });
+    // The options route is in place: the engine hands the ping to this app instead of answering 503.
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await ping(engine)).response).toMatch(/^SIP\/2\.0 200 OK\r\n[\s\S]*X-Routed: yes\r\n/);
   });
 
   it('hands requests to handlers with the fields the declarations promise, and sends the response', async () => {
     const { logger } = setup();
-    const { peer, port } = await startPeer();
+    const engine = await engineFor();
     const srf = createSrf();
     const seen = new Promise<ReturnType<typeof describeRequest>>((resolve) => {
       srf.options((req, res) => {
@@ -209,78 +215,73 @@ describe('connectDrachtio, dial mode (DRACHTIO_HOST set)', () => {
       });
     });
     const connection = track(
-      connectDrachtio(srf, { mode: 'dial', host: '127.0.0.1', port, secret: SECRET }, logger),
+      connectDrachtio(srf, { mode: 'dial', host: engine.host, port: engine.port, secret: SECRET }, logger),
     );
     await connection.connected();
-    const auth = await peer.waitFor((c) => c.command === 'authenticate');
-    peer.sendRequest(auth.socket, OPTIONS_PING, {
-      transactionId: 'txn-options-1',
-      protocol: 'udp',
-      address: '127.0.1.5',
-      port: 5060,
-      receivedOn: '127.0.0.1:5060',
-    });
+    await new Promise((r) => setTimeout(r, 100));
+    const { response, port } = await ping(engine);
     expect(await seen).toEqual({
       method: 'OPTIONS',
-      uri: 'sip:127.0.0.1:5060',
+      uri: `sip:${engine.sipTarget}`,
       source: 'network',
-      sourceAddress: '127.0.1.5',
-      sourcePort: 5060,
+      sourceAddress: FEATURE_SERVER,
+      sourcePort: port,
       protocol: 'udp',
-      receivedOn: '127.0.0.1:5060',
-      callId: 'options-ping-1@127.0.1.5',
+      receivedOn: engine.sipTarget,
+      callId: `options-ping-${port}@${FEATURE_SERVER}`,
       fromTag: 'fs-tag-1',
-      fromUri: 'sip:fs@127.0.1.5',
-      viaHost: '127.0.1.5',
-      viaPort: 5060,
+      fromUri: `sip:fs@${FEATURE_SERVER}`,
+      viaHost: FEATURE_SERVER,
       cseq: { seq: 7, method: 'OPTIONS' },
       fsStatus: 'open',
       hasCalls: true,
       hasContact: false,
       isNewInvite: false,
       body: '',
-      engine: ENGINE.hostports,
+      engine: hostportsOf(engine),
     });
-    const response = await peer.waitFor((c) => c.command === 'sip');
-    expect(response.tokens[2]).toBe('txn-options-1');
-    expect(response.sip).toMatch(/^SIP\/2\.0 200 OK\r\n/);
-    expect(response.sip).toContain('X-SBC-Seen: 3\r\n');
-    expect(response.sip).toContain('Call-ID: options-ping-1@127.0.1.5\r\n');
+    expect(response).toMatch(/^SIP\/2\.0 200 OK\r\n/);
+    expect(response).toContain('X-SBC-Seen: 3\r\n');
+    expect(response).toContain(`Call-ID: options-ping-${port}@${FEATURE_SERVER}\r\n`);
   });
 
   it('logs a lost engine, reports not connected, then reconnects on its own', async () => {
     const { capture, logger } = setup();
-    const { peer, port } = await startPeer();
+    const controlPort = await freeTcpPort();
+    const first = await startEngine({ secret: SECRET, controlPort, loglevel: 'warning' });
     const srf = createSrf();
     srf.register((_req, res) => res.send(200));
     const connection = track(
-      connectDrachtio(srf, { mode: 'dial', host: '127.0.0.1', port, secret: SECRET }, logger, {
+      connectDrachtio(srf, { mode: 'dial', host: first.host, port: controlPort, secret: SECRET }, logger, {
         retryMaxDelayMs: 200,
       }),
     );
     await connection.connected();
-    peer.dropConnections();
+    await first.stop();
     expect(await capture.waitForMsg('lost the connection to the SIP engine')).toMatchObject({
       level: 40,
-      port,
+      port: controlPort,
     });
     expect(connection.isConnected()).toBe(false);
+    await expect(drachtioReadinessCheck(connection).check()).rejects.toThrow();
+    await engineFor({ controlPort });
     await capture.waitForMsg('reconnected to the SIP engine');
     expect(connection.isConnected()).toBe(true);
-    // Authenticated and routed again on the new connection.
-    expect(peer.received.filter((c) => c.command === 'authenticate')).toHaveLength(2);
-    await peer.waitFor(
-      (c) => c.command === 'route' && peer.received.filter((r) => r.command === 'route').length >= 2,
-    );
+    await expect(drachtioReadinessCheck(connection).check()).resolves.toBeUndefined();
   });
 
   it('logs an engine that refuses the secret and stays not connected', async () => {
     const { capture, logger } = setup();
-    const { port } = await startPeer({ ...ENGINE, secret: 'another-secret' });
+    const engine = await engineFor({ secret: 'another-secret' });
     const connection = track(
-      connectDrachtio(createSrf(), { mode: 'dial', host: '127.0.0.1', port, secret: SECRET }, logger, {
-        retryMaxDelayMs: 200,
-      }),
+      connectDrachtio(
+        createSrf(),
+        { mode: 'dial', host: engine.host, port: engine.port, secret: SECRET },
+        logger,
+        {
+          retryMaxDelayMs: 200,
+        },
+      ),
     );
     expect(await capture.waitForMsg('the SIP engine refused DRACHTIO_SECRET')).toMatchObject({ level: 50 });
     expect(connection.isConnected()).toBe(false);
@@ -289,68 +290,60 @@ describe('connectDrachtio, dial mode (DRACHTIO_HOST set)', () => {
 
   it('closes an established connection', async () => {
     const { capture, logger } = setup();
-    const { peer, port } = await startPeer();
+    const engine = await engineFor();
+    const srf = createSrf();
+    srf.options((_req, res) => res.send(200));
     const connection = connectDrachtio(
-      createSrf(),
-      { mode: 'dial', host: '127.0.0.1', port, secret: SECRET },
+      srf,
+      { mode: 'dial', host: engine.host, port: engine.port, secret: SECRET },
       logger,
     );
-    const auth = await peer.waitFor((c) => c.command === 'authenticate');
     await connection.connected();
-    const closedByApp = new Promise<void>((resolve) => auth.socket.once('close', () => resolve()));
     await connection.close();
-    await closedByApp;
     expect(connection.isConnected()).toBe(false);
     await capture.waitForMsg('closed the SIP engine connection');
     expect(capture.messages()).not.toContain('lost the connection to the SIP engine');
+    // With the app gone the engine has nobody for OPTIONS.
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await ping(engine)).response).toMatch(/^SIP\/2\.0 503 /);
   });
 });
 
 describe('connectDrachtio, listen mode (no DRACHTIO_HOST: the engine dials the app)', () => {
-  it('listens, accepts the engine, authenticates and handles its request', async () => {
+  it('listens, is dialled by the engine for each request, authenticates and handles it', async () => {
     const { capture, logger } = setup();
     const srf = createSrf();
-    const seen = new Promise<string | undefined>((resolve) => {
-      srf.options((req, res) => {
-        resolve(req.get('Call-ID'));
-        res.send(200);
-      });
+    const seen: (string | undefined)[] = [];
+    srf.options((req, res) => {
+      seen.push(req.get('X-FS-Status'));
+      res.send(200, { headers: { 'X-Outbound': 'yes' } });
     });
+    const appPort = await freeTcpPort();
     const connection = track(
-      connectDrachtio(srf, { mode: 'listen', port: 0, secret: SECRET }, logger, {
+      connectDrachtio(srf, { mode: 'listen', port: appPort, secret: SECRET }, logger, {
         listenAddress: '127.0.0.1',
       }),
     );
     const { address, port } = await connection.listening();
-    expect(address).toBe('127.0.0.1');
+    expect({ address, port }).toEqual({ address: '127.0.0.1', port: appPort });
     expect(connection.mode).toBe('listen');
     expect(connection.isConnected()).toBe(true);
     await expect(drachtioReadinessCheck(connection).check()).resolves.toBeUndefined();
     expect(await capture.waitForMsg('listening for the SIP engine (outbound mode)')).toMatchObject({ port });
 
-    const peer = new DrachtioPeer(ENGINE);
-    cleanups.push(() => peer.close());
-    const socket = await peer.dial(port);
-    expect((await peer.waitFor((c) => c.command === 'authenticate')).tokens[2]).toBe(SECRET);
-    const engine = await connection.connected();
-    expect(engine.hostports[0]).toEqual({ protocol: 'udp', host: '127.0.0.1', port: 5060 });
-    peer.sendRequest(socket, OPTIONS_PING, {
-      transactionId: 'txn-options-2',
-      protocol: 'tcp',
-      address: '127.0.1.5',
-      port: 5060,
-      receivedOn: '127.0.0.1:5060',
-    });
-    expect(await seen).toBe('options-ping-1@127.0.1.5');
-    const response = await peer.waitFor((c) => c.command === 'sip');
-    expect(response.sip).toMatch(/^SIP\/2\.0 200 OK\r\n/);
+    const engine = await engineFor({ httpHandler: `tcp://127.0.0.1:${appPort}` });
+    expect((await ping(engine)).response).toMatch(/^SIP\/2\.0 200 OK\r\n[\s\S]*X-Outbound: yes/);
+    expect(seen).toEqual(['open']);
+    const info = await connection.connected();
+    expect(info.hostports).toEqual(engine.sip);
 
     await connection.close();
     expect(connection.isConnected()).toBe(false);
     await expect(drachtioReadinessCheck(connection).check()).rejects.toThrow(
       'not listening for the SIP engine',
     );
-    await expect(new DrachtioPeer(ENGINE).dial(port)).rejects.toThrow(/ECONNREFUSED/);
+    // Nobody listens any more: the engine answers the next request 480 (spec §2.4).
+    expect((await ping(engine)).response).toMatch(/^SIP\/2\.0 480 /);
   });
 
   it('fails with DrachtioListenError when the port is taken', async () => {

@@ -33,6 +33,8 @@ export interface StartEngineOptions {
   /** More `--contact` values, e.g. `sip:127.0.0.1:8080;transport=ws`. */
   extraContacts?: string[];
   secret?: string;
+  /** Control port (a free one by default); fixed to restart an engine where apps expect it. */
+  controlPort?: number;
   /** Outbound mode: `tcp://host:port` of an app that listens. */
   httpHandler?: string;
   loglevel?: 'notice' | 'error' | 'warning' | 'info' | 'debug';
@@ -126,7 +128,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   }
   const sipAddress = options.sipAddress ?? '127.0.0.1';
   const sipPort = options.sipPort ?? (await freePort(sipAddress));
-  const controlPort = await freeTcpPort('127.0.0.1');
+  const controlPort = options.controlPort ?? (await freeTcpPort('127.0.0.1'));
   const secret = options.secret ?? 'cymru';
   const host = sipAddress.includes(':') ? `[${sipAddress}]` : sipAddress;
   const args = [
