@@ -1,17 +1,38 @@
-// `npm start`: the local SBC stack on loopback, with demo data, until Ctrl-C.
-// Data lives in .sbc/ (kept between runs). Ports can be moved with SBC_STACK_* variables.
-import { mkdirSync } from 'node:fs';
+// `npm start`: the whole SBC on loopback with demo data, until Ctrl-C.
+// Redis, MariaDB and rtpengine keep their data in .sbc/; the SIP engine and the apps are this repo's
+// builds. Ports can be moved with the SBC_STACK_* variables (see README).
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startMysql, startRedis, startRtpengine } from '@sbc/testkit';
+import { createDb, schemaSql, seedDemo } from '@sbc/db';
+import { startDaemon, startMysql, startRedis, startRtpengine, waitUntil } from '@sbc/testkit';
 
 const root = resolve(import.meta.dirname, '..');
 const stateDir = resolve(root, '.sbc');
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
 const log = (line) => console.log(`[sbc] ${line}`);
 
+const SIP_PORT = port('SBC_STACK_SIP_PORT', 5060);
+const WS_PORT = port('SBC_STACK_WS_PORT', 8080);
+const CONTROL_PORT = port('SBC_STACK_DRACHTIO_PORT', 9022);
+const SECRET = process.env.SBC_STACK_DRACHTIO_SECRET ?? 'cymru';
+// Demo secrets: fixed so that what the demo stores stays readable across restarts. Not for production.
+const ENCRYPTION_SECRET = 'sbc-demo-encryption-secret';
+
 const services = [];
 async function stopAll() {
   for (const service of services.reverse()) await service.stop().catch(() => undefined);
+}
+
+function startNode(name, script, env) {
+  const daemon = startDaemon({
+    name,
+    command: process.execPath,
+    args: [script],
+    env: { ...process.env, ...env },
+  });
+  daemon.exited.catch((err) => log(`${name} stopped: ${err.message.split('\n')[0]}`));
+  services.push(daemon);
+  return daemon;
 }
 
 async function main() {
@@ -23,21 +44,94 @@ async function main() {
     dataDir: resolve(stateDir, 'redis'),
   });
   services.push(redis);
-  log(`redis      127.0.0.1:${redis.port}`);
-
   const mysql = await startMysql({
     port: port('SBC_STACK_MYSQL_PORT', 13306),
     dataDir: resolve(stateDir, 'mysql'),
   });
   services.push(mysql);
-  const db = await mysql.createDatabase({ name: 'jambones' });
-  log(`mariadb    127.0.0.1:${mysql.port} database ${db.database} (user root, no password)`);
-
   const rtpengine = await startRtpengine({ ngPort: port('SBC_STACK_RTPENGINE_PORT', 22222) });
   services.push(rtpengine);
-  log(`rtpengine  NG ${rtpengine.ngAddress}, media ports ${rtpengine.portMin}-${rtpengine.portMax}`);
 
-  log('local services are up. The SBC apps are not built yet, so only the services run; Ctrl-C stops them.');
+  // The jambonz schema and the demo data (both idempotent), and the user the apps log in as.
+  const database = await mysql.createDatabase({ name: 'jambones', schema: schemaSql() });
+  const admin = await mysql.connect();
+  await admin.query("CREATE USER IF NOT EXISTS 'jambones'@'localhost' IDENTIFIED BY 'jambones'");
+  await admin.query("CREATE USER IF NOT EXISTS 'jambones'@'127.0.0.1' IDENTIFIED BY 'jambones'");
+  await admin.query("GRANT ALL ON jambones.* TO 'jambones'@'localhost', 'jambones'@'127.0.0.1'");
+  await admin.end();
+  const db = createDb({ ...database.connectionOptions, user: 'jambones', password: 'jambones' });
+  const demo = await seedDemo(db, { encryptionSecret: ENCRYPTION_SECRET });
+  await db.close();
+
+  const engine = startDaemon({
+    name: 'sbc-sip-engine',
+    command: process.execPath,
+    args: [
+      resolve(root, 'packages/sip-engine/dist/cli.js'),
+      '--contact',
+      `sip:127.0.0.1:${SIP_PORT};transport=udp,tcp`,
+      '--contact',
+      `sip:127.0.0.1:${WS_PORT};transport=ws`,
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(CONTROL_PORT),
+      '--secret',
+      SECRET,
+      '--loglevel',
+      'info',
+    ],
+  });
+  services.push(engine);
+  await waitUntil(async () => engine.output().includes('control channel listening'), {
+    what: 'the SIP engine',
+    abort: engine.exited,
+  });
+
+  const common = {
+    DRACHTIO_HOST: '127.0.0.1',
+    DRACHTIO_PORT: String(CONTROL_PORT),
+    DRACHTIO_SECRET: SECRET,
+    JAMBONES_MYSQL_HOST: '127.0.0.1',
+    JAMBONES_MYSQL_PORT: String(mysql.port),
+    JAMBONES_MYSQL_USER: 'jambones',
+    JAMBONES_MYSQL_PASSWORD: 'jambones',
+    JAMBONES_MYSQL_DATABASE: 'jambones',
+    JAMBONES_REDIS_HOST: '127.0.0.1',
+    JAMBONES_REDIS_PORT: String(redis.port),
+    JAMBONES_NETWORK_CIDR: demo.private_network_cidr,
+    JAMBONES_TIME_SERIES_HOST: '127.0.0.1',
+    JAMBONES_LOGLEVEL: process.env.JAMBONES_LOGLEVEL ?? 'info',
+    ENCRYPTION_SECRET,
+    JWT_SECRET: ENCRYPTION_SECRET,
+  };
+  const apps = [
+    ['sbc-registrar', 'apps/sbc-registrar/dist/index.js', { HTTP_PORT: '3002' }],
+    [
+      'sbc-options',
+      'apps/sbc-options/dist/index.js',
+      { HTTP_PORT: '3003', SBC_SOCKET_PATH: resolve(stateDir, 'sbc-options.sock') },
+    ],
+  ];
+  const started = [];
+  for (const [name, script, env] of apps) {
+    if (!existsSync(resolve(root, script))) continue;
+    startNode(name, resolve(root, script), { ...common, ...env });
+    started.push(`${name} (http://127.0.0.1:${env.HTTP_PORT}/readyz)`);
+  }
+
+  log(`redis        127.0.0.1:${redis.port}`);
+  log(`mariadb      127.0.0.1:${mysql.port} database jambones (user jambones / jambones)`);
+  log(`rtpengine    NG ${rtpengine.ngAddress}, media ports ${rtpengine.portMin}-${rtpengine.portMax}`);
+  log(
+    `SIP engine   sip:127.0.0.1:${SIP_PORT} (udp, tcp), ws://127.0.0.1:${WS_PORT}; control 127.0.0.1:${CONTROL_PORT}`,
+  );
+  log(`apps         ${started.length ? started.join(', ') : 'none built yet'}`);
+  log(
+    `demo         realm ${demo.sip_realm}; users ${demo.clients.map((c) => `${c.username}/${c.password}`).join(', ')}; ` +
+      `carrier 127.0.0.2; feature servers ${demo.private_network_cidr}`,
+  );
+  log('up. Ctrl-C stops everything.');
 }
 
 let stopping = false;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { trackChild } from './cleanup.js';
 
 const OUTPUT_LIMIT = 64 * 1024;
@@ -36,8 +37,20 @@ export class DaemonExitedError extends Error {
   }
 }
 
+/**
+ * Linux's parent-death signal through util-linux `setpriv`: the child is killed when the process that
+ * started it dies, even by SIGKILL (a crashed or killed test worker runs no exit handler).
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+
+/** The command line to spawn so that it dies with this process (see SETPRIV). */
+export function tiedToThisProcess(command: string, args: readonly string[]): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, [...args]];
+}
+
 export function startDaemon(options: DaemonOptions): Daemon {
-  const child: ChildProcess = spawn(options.command, [...options.args], {
+  const [command, args] = tiedToThisProcess(options.command, options.args);
+  const child: ChildProcess = spawn(command, args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { trackChild } from './cleanup.js';
+import { tiedToThisProcess } from './daemon.js';
 import { freePort } from './ports.js';
 import { makeTempDir } from './tempdir.js';
 
@@ -117,7 +118,8 @@ export async function startSipp(options: SippOptions): Promise<SippRun> {
   for (const [k, v] of Object.entries(options.variables ?? {})) args.push('-set', k, String(v));
   args.push(...(options.extraArgs ?? []));
 
-  const child = spawn('sipp', args, { cwd: logs.path, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = tiedToThisProcess('sipp', args);
+  const child = spawn(command, argv, { cwd: logs.path, stdio: ['ignore', 'pipe', 'pipe'] });
   trackChild(child);
   let screen = '';
   const keep = (chunk: Buffer): void => {
