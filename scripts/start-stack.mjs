@@ -107,11 +107,7 @@ async function main() {
   };
   const apps = [
     ['sbc-registrar', 'apps/sbc-registrar/dist/index.js', { HTTP_PORT: '3002' }],
-    [
-      'sbc-options',
-      'apps/sbc-options/dist/index.js',
-      { HTTP_PORT: '3003', SBC_SOCKET_PATH: resolve(stateDir, 'sbc-options.sock') },
-    ],
+    ['sbc-options', 'apps/sbc-options/dist/index.js', { HTTP_PORT: '3003' }],
   ];
   const started = [];
   for (const [name, script, env] of apps) {

@@ -84,7 +84,7 @@ describe('EphemeralGateways', () => {
 describe('GatewayBlacklist', () => {
   it('set writes blacklist-sip-gateway:<sid> = "1" with the TTL; clear removes it', async () => {
     const blacklist = new GatewayBlacklist(client);
-    await blacklist.set('gw-1', 300);
+    expect(await blacklist.set('gw-1', 300)).toBe(true);
     expect(await raw.get('blacklist-sip-gateway:gw-1')).toBe('1');
     const ttl = await raw.ttl('blacklist-sip-gateway:gw-1');
     expect(ttl).toBeGreaterThan(290);
@@ -102,6 +102,16 @@ describe('GatewayBlacklist', () => {
 
   it('refuses a non-positive TTL', async () => {
     await expect(new GatewayBlacklist(client).set('gw-2', 0)).rejects.toBeInstanceOf(RedisArgumentError);
+  });
+
+  it('set tells whether it started the episode, and renews the TTL of a gateway already blacklisted', async () => {
+    const blacklist = new GatewayBlacklist(client);
+    expect(await blacklist.set('gw-episode', 60)).toBe(true);
+    await raw.expire('blacklist-sip-gateway:gw-episode', 5);
+    expect(await new GatewayBlacklist(other).set('gw-episode', 60)).toBe(false);
+    expect(await raw.ttl('blacklist-sip-gateway:gw-episode')).toBeGreaterThan(50);
+    await blacklist.clear('gw-episode');
+    expect(await blacklist.set('gw-episode', 60)).toBe(true);
   });
 });
 

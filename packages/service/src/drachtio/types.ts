@@ -494,7 +494,13 @@ export interface Srf extends EventEmitter {
   ack(...handlers: Middleware[]): void;
   cancel(...handlers: Middleware[]): void;
 
-  /** Sends a request outside a dialog; resolves with the request as sent (watch its `response`). */
+  /**
+   * Sends a request outside a dialog; resolves with the request as sent (watch its `response`).
+   * Beware: srf emits `response` in the same read that delivers the engine's "sent" reply when both
+   * arrive together (a fast peer on loopback), before an `await` on this promise resumes, so a
+   * listener added after `await` can miss the answer. Use the callback form and add the listener in
+   * the callback.
+   */
   request(uri: string, options: RequestOptions): Promise<SrfRequest>;
   request(options: RequestOptions & { uri: string }): Promise<SrfRequest>;
   request(uri: string, options: RequestOptions, callback: (err: unknown, req?: SrfRequest) => void): this;

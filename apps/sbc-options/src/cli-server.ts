@@ -1,0 +1,167 @@
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '@sbc/service';
+import { MAX_LINE_BYTES, validateRequest, type CliRequest, type CliResponse } from './cli-protocol.js';
+import type { FeatureServerDrain } from './drain.js';
+
+/** SBC_SOCKET_PATH is held by a running instance. */
+export class SocketInUseError extends Error {
+  override readonly name = 'SocketInUseError';
+  constructor(readonly path: string) {
+    super(`SBC_SOCKET_PATH=${path} is in use by a running instance (give each instance its own socket)`);
+  }
+}
+
+/** SBC_SOCKET_PATH names something that is not a socket: we never delete it. */
+export class SocketPathError extends Error {
+  override readonly name = 'SocketPathError';
+}
+
+export interface CliServer {
+  readonly path: string;
+  /** Stops accepting, ends open connections and removes the socket file. */
+  close(): Promise<void>;
+}
+
+/** Answers one request from the drain store. */
+export async function answer(request: CliRequest, drain: FeatureServerDrain): Promise<CliResponse> {
+  switch (request.action) {
+    case 'fs-drain':
+      return {
+        success: true,
+        action: 'drain',
+        server: request.server,
+        drained: await drain.drain(request.server),
+      };
+    case 'fs-undrain':
+      return {
+        success: true,
+        action: 'undrain',
+        server: request.server,
+        drained: await drain.undrain(request.server),
+      };
+    case 'fs-drained':
+      return { success: true, drained: await drain.drained() };
+    case 'fs-available':
+      return { success: true, available: await drain.available() };
+    case 'fs-list':
+      return { success: true, ...(await drain.list()) };
+  }
+}
+
+function isLive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * The drain CLI's server: a Unix socket at SBC_SOCKET_PATH, mode 0600 (only the service's user can
+ * drain), newline-delimited JSON as in jambonz. A stale socket file left by a crash is replaced; one
+ * a running instance still answers on is not (SocketInUseError).
+ */
+export async function startCliServer(options: {
+  path: string;
+  drain: FeatureServerDrain;
+  logger: Logger;
+}): Promise<CliServer> {
+  const { path, drain } = options;
+  const log = options.logger.child({ component: 'cli' });
+  if (existsSync(path)) {
+    if (!lstatSync(path).isSocket())
+      throw new SocketPathError(`SBC_SOCKET_PATH=${path} exists and is not a socket`);
+    if (await isLive(path)) throw new SocketInUseError(path);
+    unlinkSync(path);
+  }
+
+  const connections = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
+    socket.on('error', (err) => log.debug({ err }, 'CLI connection error'));
+    let buffer = '';
+    let queue = Promise.resolve();
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      if (buffer.length > MAX_LINE_BYTES && !buffer.includes('\n')) {
+        socket.end(`${JSON.stringify({ success: false, error: 'Command too long' })}\n`);
+        return;
+      }
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines.filter((l) => l.trim() !== '')) {
+        queue = queue.then(async () => {
+          const response = await handleLine(line);
+          if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
+        });
+      }
+    });
+  });
+
+  const handleLine = async (line: string): Promise<CliResponse> => {
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(line);
+    } catch {
+      return { success: false, error: 'Invalid command (not JSON)' };
+    }
+    const request = validateRequest(decoded);
+    if ('error' in request) return { success: false, error: request.error };
+    try {
+      const response = await answer(request, drain);
+      if (request.action === 'fs-drain' || request.action === 'fs-undrain') {
+        log.info(
+          { action: request.action, server: request.server },
+          `CLI: ${request.action} ${request.server}`,
+        );
+      }
+      return response;
+    } catch (err) {
+      log.error({ err, action: request.action }, 'CLI command failed');
+      return {
+        success: false,
+        error: `${request.action} failed: ${err instanceof Error ? err.message : String(err)}`,
+      };
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // Bind with a umask that leaves the socket 0600 from its first moment, then make sure of it.
+    const umask = process.umask(0o177);
+    try {
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    } finally {
+      process.umask(umask);
+    }
+  });
+  chmodSync(path, 0o600);
+  server.on('error', (err) => log.error({ err }, 'CLI socket error'));
+  const removeFile = (): void => {
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', removeFile);
+  log.info({ path }, 'CLI socket listening');
+
+  return {
+    path,
+    async close() {
+      for (const socket of connections) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      process.off('exit', removeFile);
+      removeFile();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import {
+  JAMBONZ_DEFAULT_NETWORK_CIDRS,
+  clusterIdEnv,
+  drachtioEnv,
+  envVar,
+  httpPortEnv,
+  logLevelEnv,
+  mysqlEnv,
+  mysqlWriteEnv,
+  networkCidrEnv,
+  redisEnv,
+  timeSeriesEnv,
+  type ConfigOf,
+  type ParseResult,
+} from '@sbc/service';
+import { DEFAULT_SOCKET_PATH } from './cli-protocol.js';
+
+/** `OPTIONS_RESPONSE_REMOVE`: comma-separated SIP status codes. */
+function parseStatusCodes(raw: string): ParseResult<number[]> {
+  const codes = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (!codes.every((c) => /^[1-6]\d\d$/.test(c))) {
+    return { ok: false, problem: 'is not a comma-separated list of SIP status codes (100-699)' };
+  }
+  return { ok: true, value: codes.map(Number) };
+}
+
+/** Seconds as jambonz multiplies them (`(X || 60) * 1000`): fractions allowed, must be positive. */
+function parseSeconds(raw: string): ParseResult<number> {
+  const value = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0)
+    return { ok: false, problem: 'is not a positive number of seconds' };
+  return { ok: true, value };
+}
+
+/**
+ * Every variable sbc-options reads: jambonz sbc-sip-sidecar's names, meanings and defaults
+ * (reference §3.10). README.md has the table.
+ */
+export const configSchema = {
+  drachtio: drachtioEnv(),
+  mysql: mysqlEnv(),
+  mysqlWrite: mysqlWriteEnv(),
+  redis: redisEnv(),
+  logLevel: logLevelEnv(),
+  httpPort: httpPortEnv(),
+  networkCidrs: networkCidrEnv({ default: JAMBONZ_DEFAULT_NETWORK_CIDRS }),
+  clusterId: clusterIdEnv(),
+  timeSeries: timeSeriesEnv({ required: false }),
+  checkExpiresIntervalMs: envVar
+    .int('CHECK_EXPIRES_INTERVAL', 'ms between sweeps of feature servers and rtpengines not heard from', {
+      min: 10,
+    })
+    .default(20000),
+  expiresIntervalMs: envVar
+    .int('EXPIRES_INTERVAL', 'ms after its last OPTIONS a feature server or rtpengine is removed', {
+      min: 10,
+    })
+    .default(60000),
+  sendOptionsPingIntervalSeconds: envVar
+    .custom('SEND_OPTIONS_PING_INTERVAL', 'seconds between OPTIONS pings to carrier gateways', parseSeconds)
+    .default(60),
+  optionsPingTtlSeconds: envVar
+    .int('OPTIONS_PING_TTL', 'seconds a gateway that failed a ping stays blacklisted', { min: 1 })
+    .default(300),
+  optionsResponseRemove: envVar
+    .custom('OPTIONS_RESPONSE_REMOVE', 'SIP status codes that turn pinging a gateway off', parseStatusCodes)
+    .default([]),
+  socketPath: envVar.string('SBC_SOCKET_PATH', 'Unix socket of the drain CLI').default(DEFAULT_SOCKET_PATH),
+};
+
+export type AppConfig = ConfigOf<typeof configSchema>;

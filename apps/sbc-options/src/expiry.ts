@@ -1,0 +1,88 @@
+import type { ServerSets } from '@sbc/redis';
+import type { Logger } from '@sbc/service';
+import type { FeatureServerDrain } from './drain.js';
+import type { AppMetrics } from './metrics.js';
+
+/** The sets whose members must keep pinging to stay. */
+export const EXPIRING_SETS = ['active-fs', 'fs-service-url', 'active-rtp'] as const;
+
+export interface ExpirySweeper {
+  /** One sweep now (also run at start). Resolves with the removed members by set. */
+  sweep(): Promise<Record<(typeof EXPIRING_SETS)[number], string[]>>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * Every CHECK_EXPIRES_INTERVAL, removes members not heard from for EXPIRES_INTERVAL. Last-seen
+ * times live in Redis (`<cluster>:<set>:lastseen`, written by every instance on each ping), and the
+ * sweep is one Lua script per set, so any number of instances can sweep: a member stays while any
+ * SBC hears from it, and a restarted instance neither drops live members nor brings back dead ones
+ * (jambonz kept last-seen in memory and, at start, treated every member as just seen).
+ */
+export function createExpirySweeper(deps: {
+  sets: ServerSets;
+  drain: FeatureServerDrain;
+  metrics: AppMetrics;
+  logger: Logger;
+  expiresIntervalMs: number;
+  checkExpiresIntervalMs: number;
+  /** Run after each sweep (refreshes the gauges). */
+  afterSweep?: () => Promise<void>;
+}): ExpirySweeper {
+  const log = deps.logger.child({ component: 'expiry' });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let failing = false;
+
+  const sweep = async (): Promise<Record<(typeof EXPIRING_SETS)[number], string[]>> => {
+    const removed = {
+      'active-fs': [] as string[],
+      'fs-service-url': [] as string[],
+      'active-rtp': [] as string[],
+    };
+    for (const set of EXPIRING_SETS) {
+      removed[set] = await deps.sets.sweep(set, deps.expiresIntervalMs);
+      if (removed[set].length > 0) {
+        deps.metrics.expired.inc({ set }, removed[set].length);
+        log.info(
+          { set, expired: removed[set], members: await deps.sets.count(set) },
+          `expired ${removed[set].length} member(s) of ${deps.sets.key(set)} after ${deps.expiresIntervalMs} ms of silence`,
+        );
+      }
+    }
+    await deps.drain.forgetSilent();
+    await deps.afterSweep?.();
+    return removed;
+  };
+
+  const tick = (): void => {
+    if (running) return;
+    running = sweep()
+      .then(() => {
+        if (failing) log.info('sweeping works again');
+        failing = false;
+      })
+      .catch((err: unknown) => {
+        if (!failing) log.warn({ err }, 'cannot sweep the server sets (will retry)');
+        failing = true;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  };
+
+  return {
+    sweep,
+    start() {
+      if (timer) return;
+      tick();
+      timer = setInterval(tick, deps.checkExpiresIntervalMs);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
