@@ -277,11 +277,19 @@ export class AppRequests {
       finalStatus: 0,
     };
     this.ctx.appTxns.set(txn.id, txn);
+    // srf learns the txnId from the echo: a response that beats the echo (loopback peers answer within
+    // the send's callback) is held until the echo has gone, or srf would drop it as unknown. It goes one
+    // event-loop turn after the echo, so that an app awaiting srf.request() can attach its listener first.
+    let held: (() => void)[] | undefined = [];
+    const inOrder = (deliver: () => void): void => {
+      if (held) held.push(deliver);
+      else deliver();
+    };
     try {
       txn.ct = await this.ctx.transactions.sendRequest(request, destination, {
-        onResponse: (inbound) => this.onResponse(txn, inbound, dialog),
-        onTimeout: () => this.synthesise(txn, 408),
-        onTransportError: () => this.synthesise(txn, 503),
+        onResponse: (inbound) => inOrder(() => this.onResponse(txn, inbound, dialog)),
+        onTimeout: () => inOrder(() => this.synthesise(txn, 408)),
+        onTransportError: () => inOrder(() => this.synthesise(txn, 503)),
       });
     } catch (err) {
       this.ctx.appTxns.delete(txn.id);
@@ -295,6 +303,15 @@ export class AppRequests {
       [...echoFields(sent.raw, sent.destination), stackTime(), txn.id, 'Msg sent:', ''],
       sent.raw.toString('utf8'),
     );
+    const pending = held;
+    if (pending.length === 0) {
+      held = undefined;
+      return;
+    }
+    setImmediate(() => {
+      held = undefined;
+      for (const deliver of pending) deliver();
+    });
   }
 
   private onResponse(txn: AppTxn, inbound: Inbound<SipResponse>, dialog: Dialog | undefined): void {

@@ -101,6 +101,34 @@ describe.each(['udp', 'tcp'] as const)('REGISTER and OPTIONS over %s (srf as UAS
     );
   });
 
+  it('never hands the app a response before the echo of its request', async () => {
+    const uas = await startSipp({
+      scenario: scenarioPath('options-uas'),
+      localAddress: CARRIER,
+      transport,
+      count: 20,
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      statuses.push(
+        await new Promise<number>((resolve, reject) => {
+          // srf attaches the transaction on the echo: a response that came first would be dropped.
+          app.srf.request(
+            `sip:${CARRIER}:${uas.localPort};transport=${transport}`,
+            { method: 'OPTIONS' },
+            (err, req) => {
+              if (err) return reject(err);
+              req.on('response', (res) => resolve(res.status));
+            },
+          );
+        }),
+      );
+    }
+    expect(statuses).toEqual(Array.from({ length: 20 }, () => 200));
+    const served = await uas.done;
+    expect(served.ok, served.describe()).toBe(true);
+  });
+
   it('sends REGISTER for the app and retries with digest credentials on 401', async () => {
     const uas = await startSipp({
       scenario: scenario('uas-register-challenge'),
