@@ -43,7 +43,11 @@ function parseArgs(argv) {
     profileRate: 3000,
     keepGoing: false,
   };
-  const rates = (v) => v.split(',').map(Number).filter((n) => n > 0);
+  const rates = (v) =>
+    v
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i] ?? '';
@@ -115,7 +119,9 @@ async function startEngine(nodeFlags) {
 }
 
 async function startApp(controlPort) {
-  const child = fork(APP, ['127.0.0.1', String(controlPort), SECRET], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(APP, ['127.0.0.1', String(controlPort), SECRET], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const gone = new Promise((resolve) => child.once('exit', resolve));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -296,7 +302,9 @@ async function main() {
   });
   const byes = invite.filter((r) => Number.isFinite(r.byeP50));
   if (byes.length) {
-    console.log(`BYE→200 p50/p99 ms per step: ${byes.map((r) => `${r.rate}/s ${fmt(r.byeP50)}/${fmt(r.byeP99)}`).join(', ')}`);
+    console.log(
+      `BYE→200 p50/p99 ms per step: ${byes.map((r) => `${r.rate}/s ${fmt(r.byeP50)}/${fmt(r.byeP99)}`).join(', ')}`,
+    );
   }
   console.log(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
