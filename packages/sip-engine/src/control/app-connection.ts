@@ -20,6 +20,7 @@ export class AppConnection {
   readonly verbs = new Set<string>();
   private readonly decoder = new FrameDecoder();
   private closed = false;
+  private corked = false;
   private readonly closeListeners: (() => void)[] = [];
 
   constructor(
@@ -71,8 +72,20 @@ export class AppConnection {
     this.socket.destroySoon();
   }
 
+  /**
+   * Frames written in one event-loop turn go out together (cork until the next turn): one system call
+   * and one read on the app's side instead of one per message.
+   */
   private write(payload: string): void {
     if (this.closed || this.socket.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(encodeFrame(payload));
   }
 

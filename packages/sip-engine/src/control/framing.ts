@@ -12,9 +12,8 @@ export class FramingError extends Error {
 const HASH = 0x23;
 const MAX_LENGTH_DIGITS = 9;
 
-export function encodeFrame(payload: string): Buffer {
-  const body = Buffer.from(payload, 'utf8');
-  return Buffer.concat([Buffer.from(`${body.length}#`, 'latin1'), body]);
+export function encodeFrame(payload: string): string {
+  return `${Buffer.byteLength(payload, 'utf8')}#${payload}`;
 }
 
 /** Accumulates stream chunks and returns every complete payload; throws FramingError on bad framing. */

@@ -27,7 +27,16 @@ export function newMessageId(): string {
 }
 
 /** `HH:MM:SS.ffffff`, UTC time of day with microseconds (spec §3.4 field notes). */
+let lastStamp = { ms: -1, text: '' };
+
 export function stackTime(date = new Date()): string {
+  const ms = date.getTime();
+  if (ms === lastStamp.ms) return lastStamp.text;
+  lastStamp = { ms, text: formatStackTime(date) };
+  return lastStamp.text;
+}
+
+function formatStackTime(date: Date): string {
   const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
   return `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}.${pad(date.getUTCMilliseconds() * 1000, 6)}`;
 }

@@ -6,7 +6,14 @@ import { tagOf, tryParseNameAddr } from '../sip/name-addr.js';
 import { responseTo } from '../sip/builder.js';
 import type { SipResponse } from '../sip/types.js';
 import { dropServerOwnedHeaders, ensureContentType, rewriteLocalhost } from './app-message.js';
-import { advertisedHostport, contactFor, echoFields, type EngineContext, type NetTxn } from './context.js';
+import {
+  advertisedHostport,
+  clearPendingTimer,
+  contactFor,
+  echoFields,
+  type EngineContext,
+  type NetTxn,
+} from './context.js';
 import { setToTag } from './network-requests.js';
 import type { AppRequests } from './app-requests.js';
 
@@ -27,7 +34,7 @@ export class AppResponses {
       conn.reply(msgId, ['NOK', UNKNOWN_TRANSACTION]);
       return;
     }
-    if (net.pendingTimer) clearTimeout(net.pendingTimer);
+    clearPendingTimer(net);
     const request = net.st.request.message;
     const status = appResponse.status;
     const response = responseTo(request, status, appResponse.reason);

@@ -137,3 +137,9 @@ export function echoFields(raw: Buffer, destination: Peer): string[] {
 export function isDialogCreating(message: SipMessage): boolean {
   return message.kind === 'request' && (message.method === 'INVITE' || message.method === 'SUBSCRIBE');
 }
+
+/** Stops the pending-request timer and lets it go (a cleared timer kept on the NetTxn lives as long as it). */
+export function clearPendingTimer(net: NetTxn): void {
+  if (net.pendingTimer) clearTimeout(net.pendingTimer);
+  net.pendingTimer = undefined;
+}

@@ -57,8 +57,8 @@ export class Engine {
         forceRport: true,
         observer: {
           parseError: (protocol: string) => metrics.parseErrors.inc({ protocol }),
-          messageIn: (m: SipRequest | SipResponse) => metrics.messagesIn.inc(labelsOf(m)),
-          messageOut: (m: SipRequest | SipResponse) => metrics.messagesOut.inc(labelsOf(m)),
+          messageIn: (m: SipRequest | SipResponse) => counterFor(metrics.messagesIn, m).inc(),
+          messageOut: (m: SipRequest | SipResponse) => counterFor(metrics.messagesOut, m).inc(),
         },
       },
     );
@@ -179,8 +179,27 @@ export class Engine {
   }
 }
 
-function labelsOf(m: SipRequest | SipResponse): { kind: string; method: string; status: string } {
-  return m.kind === 'request'
-    ? { kind: 'request', method: m.method, status: '' }
-    : { kind: 'response', method: m.headers.get('cseq')?.split(/\s+/)[1] ?? '', status: String(m.status) };
+type MessageCounter = EngineMetrics['messagesIn'];
+const counterChildren = new WeakMap<MessageCounter, Map<string, ReturnType<MessageCounter['labels']>>>();
+
+/** The counter child for a message's labels, looked up once per kind/method/status (hot path). */
+function counterFor(
+  counter: MessageCounter,
+  m: SipRequest | SipResponse,
+): ReturnType<MessageCounter['labels']> {
+  const cseq = m.kind === 'response' ? (m.headers.get('cseq') ?? '') : '';
+  const method = m.kind === 'request' ? m.method : cseq.slice(cseq.lastIndexOf(' ') + 1).trim();
+  const status = m.kind === 'response' ? String(m.status) : '';
+  const key = `${m.kind}|${method}|${status}`;
+  let children = counterChildren.get(counter);
+  if (!children) {
+    children = new Map<string, ReturnType<MessageCounter['labels']>>();
+    counterChildren.set(counter, children);
+  }
+  let child = children.get(key);
+  if (!child) {
+    child = counter.labels({ kind: m.kind, method, status });
+    if (children.size < 1000) children.set(key, child);
+  }
+  return child;
 }

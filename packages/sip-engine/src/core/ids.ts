@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { newCallId, newTag } from '../sip/ids.js';
 
-/** A From/To tag: 64 random bits (RFC 3261 §19.3 asks for at least 32). */
+/** A From/To tag (RFC 3261 §19.3), from the pooled random source of sip/ids.ts. */
 export function newTagValue(): string {
-  return randomBytes(8).toString('hex');
+  return newTag();
 }
 
-/** A Call-ID: 128 random bits. */
+/** A Call-ID, from the same source. */
 export function newCallIdValue(): string {
-  return randomBytes(16).toString('hex');
+  return newCallId();
 }

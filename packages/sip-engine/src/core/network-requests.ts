@@ -8,7 +8,13 @@ import { serializeMessage } from '../sip/serializer.js';
 import type { SipRequest, SipResponse } from '../sip/types.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import type { Inbound } from '../transport/types.js';
-import { isDialogCreating, networkNotice, type EngineContext, type NetTxn } from './context.js';
+import {
+  clearPendingTimer,
+  isDialogCreating,
+  networkNotice,
+  type EngineContext,
+  type NetTxn,
+} from './context.js';
 import { newTagValue } from './ids.js';
 
 const DEFAULT_PENDING_TIMEOUT_MS = 64_000;
@@ -81,7 +87,7 @@ export class NetworkRequests {
     if (net.finalSent) return;
     net.finalSent = true;
     net.canceled = true;
-    if (net.pendingTimer) clearTimeout(net.pendingTimer);
+    clearPendingTimer(net);
     const terminated = responseTo(invite.request.message, 487);
     setToTag(terminated, net.localTag);
     invite.respond(terminated).catch(() => undefined);
@@ -102,7 +108,7 @@ export class NetworkRequests {
     for (const net of this.ctx.netTxns.values()) {
       if (net.conn !== conn || net.finalSent) continue;
       net.finalSent = true;
-      if (net.pendingTimer) clearTimeout(net.pendingTimer);
+      clearPendingTimer(net);
       const response = responseTo(net.st.request.message, 480);
       setToTag(response, net.localTag);
       net.st.respond(response).catch(() => undefined);
@@ -136,9 +142,9 @@ export class NetworkRequests {
       canceled: false,
     };
     this.ctx.netTxns.set(net.id, net);
-    this.byTransaction.set(st, net);
+    if (st.method === 'INVITE') this.byTransaction.set(st, net); // only CANCEL looks this up
     st.onTerminated(() => {
-      if (net.pendingTimer) clearTimeout(net.pendingTimer);
+      clearPendingTimer(net);
       // An INVITE answered 2xx stays until its ACK (or the ACK timeout) clears it.
       if (!net.stopRetransmit) this.ctx.netTxns.delete(net.id);
     });

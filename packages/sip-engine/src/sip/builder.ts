@@ -1,5 +1,6 @@
 import { canonicalHeaderKey, SipHeaders } from './headers.js';
 import { tagOf } from './name-addr.js';
+import { EMPTY_BODY } from './parser.js';
 import { reasonPhrase } from './reasons.js';
 import type { SipHeaderField, SipHeaders as SipHeadersContract, SipRequest, SipResponse } from './types.js';
 
@@ -28,7 +29,7 @@ function toHeaders(init: HeaderInit | undefined): SipHeaders {
 }
 
 function toBody(body: Buffer | string | undefined): Buffer {
-  if (body === undefined) return Buffer.alloc(0);
+  if (body === undefined) return EMPTY_BODY;
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
 }
 
@@ -79,5 +80,5 @@ export function responseTo(
       headers.pushCanonical(field.name, key, field.value);
     }
   }
-  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: Buffer.alloc(0) };
+  return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: EMPTY_BODY };
 }

@@ -1,5 +1,5 @@
 import { isWsp, parseBoundedInt } from './grammar.js';
-import { DEFAULT_PARSE_LIMITS } from './parser.js';
+import { DEFAULT_PARSE_LIMITS, ownCopy } from './parser.js';
 import type { ParseLimits } from './types.js';
 
 /** What a stream framer found in the bytes pushed into it. */
@@ -51,7 +51,10 @@ export class SipStreamFramer {
       const buf = this.buf;
       if (this.expected >= 0) {
         if (buf.length < this.expected) break;
-        out.push({ kind: 'message', data: buf.subarray(0, this.expected) });
+        const view = buf.subarray(0, this.expected);
+        // a message is kept as long as its transaction (32 s): it must not pin a whole 64 KiB socket read
+        const data = buf.buffer.byteLength > 2 * view.length ? ownCopy(view) : view;
+        out.push({ kind: 'message', data });
         this.buf = buf.subarray(this.expected);
         this.expected = -1;
         this.scanFrom = 0;

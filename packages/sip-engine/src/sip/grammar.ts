@@ -213,8 +213,13 @@ export function isIpv6Text(s: string): boolean {
 
 /** hostname / IPv4address characters. */
 export function isHostnameText(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
+  return isHostnameRange(s, 0, s.length);
+}
+
+/** hostname / IPv4address characters in s[start..end), non-empty. */
+export function isHostnameRange(s: string, start: number, end: number): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c >= 128 || (table[c]! & HOST) === 0) return false;
   }

@@ -1,4 +1,4 @@
-import { scanQuoted, trimWsp } from './grammar.js';
+import { isToken, scanQuoted, trimWsp } from './grammar.js';
 import type { SipHeaderField, SipHeaders as SipHeadersContract } from './types.js';
 
 /** RFC 3261 §7.3.3 and later RFCs: compact form → canonical lower-case long name. */
@@ -67,10 +67,49 @@ const LIST_HEADERS = new Set([
   'recv-info',
 ]);
 
-/** Canonical lookup key of a header name: lower-case, compact forms expanded (`v` → `via`). */
-export function canonicalHeaderKey(name: string): string {
+/** A header name as stored: one shared string per spelling, with its canonical key. */
+export interface InternedHeaderName {
+  readonly name: string;
+  readonly key: string;
+}
+
+/**
+ * Header names seen on the wire, by spelling. Every message repeats the same dozen names: sharing one
+ * string per spelling (and its lower-cased key) saves two allocations per header and keeps retained
+ * transactions small. Bounded (cleared when full) so hostile input cannot grow it.
+ */
+const INTERNED = new Map<string, InternedHeaderName>();
+const INTERNED_MAX = 1024;
+const INTERNED_NAME_MAX_LENGTH = 64;
+
+function keyOf(name: string): string {
   const lower = name.toLowerCase();
   return lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
+}
+
+/**
+ * An ASCII string with its own storage: V8 makes slices of 13+ characters views of their parent, and a
+ * cached name must not keep a whole received message alive.
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/** The shared name and canonical key for a header name as written (`Via`, `v`, `CONTACT`, …). */
+export function internHeaderName(name: string): InternedHeaderName {
+  const known = INTERNED.get(name);
+  if (known !== undefined) return known;
+  if (name.length > INTERNED_NAME_MAX_LENGTH || !isToken(name)) return { name, key: keyOf(name) };
+  if (INTERNED.size >= INTERNED_MAX) INTERNED.clear();
+  const own = detached(name);
+  const interned = { name: own, key: keyOf(own) };
+  INTERNED.set(own, interned);
+  return interned;
+}
+
+/** Canonical lookup key of a header name: lower-case, compact forms expanded (`v` → `via`). */
+export function canonicalHeaderKey(name: string): string {
+  return internHeaderName(name).key;
 }
 
 /** Whether `getAll` splits this header's values at top-level commas. */
@@ -133,6 +172,11 @@ export class SipHeaders implements SipHeadersContract {
   /** Adds a field whose key is already canonical (parser fast path). */
   pushCanonical(name: string, key: string, value: string): void {
     this.list.push({ name, key, value });
+  }
+
+  /** The fields with their canonical keys (for single-pass readers inside src/sip). */
+  keyedFields(): readonly Readonly<StoredField>[] {
+    return this.list;
   }
 
   get size(): number {

@@ -11,7 +11,7 @@ import {
   unquote,
 } from './grammar.js';
 import type { NameAddr } from './types.js';
-import { tryParseUri } from './uri.js';
+import { uriShape } from './uri.js';
 
 /**
  * Parses `[display-name] <URI> *(;param)` or a bare `addr-spec *(;param)` (RFC 3261 §20.10, §25.1).
@@ -51,7 +51,7 @@ export function tryParseNameAddr(value: string): NameAddr | undefined {
     const close = s.indexOf('>', angleAt + 1);
     if (close < 0) return undefined;
     const uri = s.slice(angleAt + 1, close);
-    if (!tryParseUri(uri)) return undefined;
+    if (uriShape(uri) === 0) return undefined;
     result.uri = uri;
     pos = close + 1;
   } else {
@@ -62,7 +62,7 @@ export function tryParseNameAddr(value: string): NameAddr | undefined {
       end++;
     }
     const uri = s.slice(pos, end);
-    if (uri.indexOf('?') >= 0 || uri.indexOf(',') >= 0 || !tryParseUri(uri)) return undefined;
+    if (uri.indexOf('?') >= 0 || uri.indexOf(',') >= 0 || uriShape(uri) === 0) return undefined;
     result.uri = uri;
     pos = end;
   }

@@ -1,9 +1,9 @@
 import { tryParseCSeq } from './cseq.js';
 import { isDigits, isToken, isWsp, parseBoundedInt, trimWsp } from './grammar.js';
-import { canonicalHeaderKey, SipHeaders, splitHeaderList } from './headers.js';
+import { internHeaderName, SipHeaders, splitHeaderList } from './headers.js';
 import { tryParseNameAddr } from './name-addr.js';
 import type { ParseLimits, SipMessage, SipParseFailure, SipParseResult } from './types.js';
-import { tryParseUri } from './uri.js';
+import { uriShape } from './uri.js';
 import { tryParseVia } from './via.js';
 
 export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
@@ -12,8 +12,6 @@ export const DEFAULT_PARSE_LIMITS: Readonly<ParseLimits> = Object.freeze({
   maxLineBytes: 8_192,
 });
 
-/** Headers that may appear once only (RFC 3261 §20, RFC 4475 §3.3.8 / §3.3.9). */
-const SINGLE_HEADERS = ['call-id', 'from', 'to', 'cseq', 'max-forwards', 'content-length'] as const;
 const HEADER_DISPLAY: Readonly<Record<string, string>> = {
   via: 'Via',
   from: 'From',
@@ -26,6 +24,9 @@ const HEADER_DISPLAY: Readonly<Record<string, string>> = {
   route: 'Route',
   'record-route': 'Record-Route',
 };
+
+/** Shared by every message without a body (a zero-length buffer cannot be written to). */
+export const EMPTY_BODY: Buffer = Buffer.alloc(0);
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -97,15 +98,58 @@ function fail(reason: string, respondable?: SipParseFailure['respondable']): Sip
 
 /** Checks the header fields every request and response needs (RFC 3261 §8.1.1, §20); returns a reason or undefined. */
 function validateHeaders(headers: SipHeaders, start: StartLine): string | undefined {
-  const fields = headers.fields();
-  for (const key of ['via', 'from', 'to', 'call-id', 'cseq'] as const) {
-    if (!headers.has(key)) return `missing ${HEADER_DISPLAY[key]} header`;
-  }
-  for (const key of SINGLE_HEADERS) {
-    if (headers.count(key) > 1) return `multiple ${HEADER_DISPLAY[key]} headers`;
-  }
+  const fields = headers.keyedFields();
+  let via = 0;
+  let from = 0;
+  let to = 0;
+  let callId = 0;
+  let cseq = 0;
+  let maxForwards = 0;
+  let contentLength = 0;
+  let contact = 0;
   for (const field of fields) {
-    const key = canonicalHeaderKey(field.name);
+    switch (field.key) {
+      case 'via':
+        via++;
+        break;
+      case 'from':
+        from++;
+        break;
+      case 'to':
+        to++;
+        break;
+      case 'call-id':
+        callId++;
+        break;
+      case 'cseq':
+        cseq++;
+        break;
+      case 'max-forwards':
+        maxForwards++;
+        break;
+      case 'content-length':
+        contentLength++;
+        break;
+      case 'contact':
+        contact++;
+        break;
+      default:
+        break;
+    }
+  }
+  if (via === 0) return 'missing Via header';
+  if (from === 0) return 'missing From header';
+  if (to === 0) return 'missing To header';
+  if (callId === 0) return 'missing Call-ID header';
+  if (cseq === 0) return 'missing CSeq header';
+  if (callId > 1) return 'multiple Call-ID headers';
+  if (from > 1) return 'multiple From headers';
+  if (to > 1) return 'multiple To headers';
+  if (cseq > 1) return 'multiple CSeq headers';
+  if (maxForwards > 1) return 'multiple Max-Forwards headers';
+  if (contentLength > 1) return 'multiple Content-Length headers';
+  for (const field of fields) {
+    const key = field.key;
     switch (key) {
       case 'via':
         for (const element of field.value.indexOf(',') >= 0 ? splitHeaderList(field.value) : [field.value]) {
@@ -123,8 +167,7 @@ function validateHeaders(headers: SipHeaders, start: StartLine): string | undefi
         const parts = splitHeaderList(field.value);
         for (const part of parts) {
           if (key === 'contact' && part === '*') {
-            if (parts.length !== 1 || headers.count('contact') !== 1)
-              return 'Contact * combined with other contacts';
+            if (parts.length !== 1 || contact !== 1) return 'Contact * combined with other contacts';
             continue;
           }
           if (!tryParseNameAddr(part)) return `malformed ${HEADER_DISPLAY[key]} header`;
@@ -155,13 +198,29 @@ function validateHeaders(headers: SipHeaders, start: StartLine): string | undefi
     }
   }
   if (start.kind === 'request') {
-    const uri = tryParseUri(start.uri);
-    if (!uri) return 'malformed Request-URI';
-    if ((uri.scheme === 'sip' || uri.scheme === 'sips') && uri.headers.size > 0) {
-      return 'Request-URI must not contain headers'; // RFC 3261 §19.1.1
-    }
+    const shape = uriShape(start.uri);
+    if (shape === 0) return 'malformed Request-URI';
+    if (shape === 2) return 'Request-URI must not contain headers'; // RFC 3261 §19.1.1
   }
   return undefined;
+}
+
+/**
+ * The body bytes. A view keeps its whole backing store alive for as long as the message lives (a
+ * transaction keeps it for 32 s): an empty body is the shared EMPTY_BODY, and a body that is a small part
+ * of a larger store (Buffer.concat and Buffer.from draw from Node's shared 8 KiB pool) is copied.
+ */
+function bodyOf(buf: Buffer, start: number, end: number): Buffer {
+  if (end <= start) return EMPTY_BODY;
+  const view = buf.subarray(start, end);
+  return buf.buffer.byteLength > 2 * buf.length ? ownCopy(view) : view;
+}
+
+/** A copy in memory of its own (Buffer.from would take a slice of the shared pool again). */
+export function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
 }
 
 function parse(buf: Buffer, limits: ParseLimits): SipParseResult {
@@ -244,11 +303,13 @@ function parse(buf: Buffer, limits: ParseLimits): SipParseResult {
       } else {
         let nameEnd = colon;
         while (nameEnd > cursor && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
-        name = head.slice(cursor, nameEnd);
-        if (!isToken(name)) {
+        const written = head.slice(cursor, nameEnd);
+        if (!isToken(written)) {
           firstError ??= 'malformed header name';
         } else {
-          key = canonicalHeaderKey(name);
+          const interned = internHeaderName(written);
+          name = interned.name;
+          key = interned.key;
           value = trimWsp(head.slice(colon + 1, end));
           pending = true;
         }
@@ -273,16 +334,15 @@ function parse(buf: Buffer, limits: ParseLimits): SipParseResult {
   if (invalid) return fail(invalid, respondable);
 
   // body: Content-Length bytes after the empty line; without Content-Length the rest of the datagram
-  let body: Buffer;
+  let bodyEnd = buf.length;
   const contentLength = headers.get('content-length');
   if (contentLength !== undefined) {
     const length = parseBoundedInt(contentLength, 2 ** 31 - 1);
     if (length < 0) return fail('malformed Content-Length header', respondable);
     if (length > buf.length - bodyStart) return fail('Content-Length larger than the message', respondable);
-    body = buf.subarray(bodyStart, bodyStart + length);
-  } else {
-    body = buf.subarray(bodyStart);
+    bodyEnd = bodyStart + length;
   }
+  const body = bodyOf(buf, bodyStart, bodyEnd);
 
   const message: SipMessage =
     startLine.kind === 'request'
@@ -291,13 +351,24 @@ function parse(buf: Buffer, limits: ParseLimits): SipParseResult {
   return { ok: true, message };
 }
 
+function isComplete(limits: Partial<ParseLimits>): limits is ParseLimits {
+  return (
+    limits.maxMessageBytes !== undefined &&
+    limits.maxHeaders !== undefined &&
+    limits.maxLineBytes !== undefined
+  );
+}
+
 /**
  * Parses one SIP message (RFC 3261 §7, §25) from a datagram or a framed stream message. Never throws:
  * every problem is a `SipParseFailure` with a reason, and with `respondable` when the request can be
  * answered (a request start line and a Via; `status` says 400 or 505).
  */
 export function parseMessage(buf: Buffer, limits?: Partial<ParseLimits>): SipParseResult {
-  const effective: ParseLimits = limits ? { ...DEFAULT_PARSE_LIMITS, ...limits } : DEFAULT_PARSE_LIMITS;
+  const effective: ParseLimits =
+    limits === undefined || isComplete(limits)
+      ? (limits ?? DEFAULT_PARSE_LIMITS)
+      : { ...DEFAULT_PARSE_LIMITS, ...limits };
   try {
     return parse(buf, effective);
   } catch (err) {

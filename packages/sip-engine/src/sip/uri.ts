@@ -1,12 +1,5 @@
 import { clip, SipUriError } from './errors.js';
-import {
-  CharClass,
-  formatHost,
-  isEscapedRun,
-  isHostnameText,
-  isIpv6Text,
-  parseBoundedInt,
-} from './grammar.js';
+import { CharClass, formatHost, isEscapedRun, isHostnameRange, isIpv6Text } from './grammar.js';
 import type { SipUri } from './types.js';
 
 /** scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (RFC 3986 §3.1) */
@@ -30,29 +23,33 @@ function isOpaqueText(s: string): boolean {
   return true;
 }
 
-function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number): SipUri | undefined {
+/**
+ * Reads a SIP/SIPS URI after its `scheme:` (RFC 3261 §25.1), filling `uri` when one is given (validation
+ * alone allocates nothing). Returns NOT_URI, or URI_OK / URI_WITH_HEADERS.
+ */
+function scanSipUri(s: string, start: number, uri: SipUri | undefined): number {
   const n = s.length;
-  const uri: SipUri = { scheme, host: '', params: new Map(), headers: new Map() };
+  let withHeaders = false;
   let pos = start;
   // user and password cannot contain an unescaped '@', so the first one ends the userinfo
   const at = s.indexOf('@', start);
   if (at >= 0) {
     const colon = s.indexOf(':', start);
     const userEnd = colon >= 0 && colon < at ? colon : at;
-    if (userEnd === start || !isEscapedRun(s, start, userEnd, CharClass.USER)) return undefined;
-    uri.user = s.slice(start, userEnd);
+    if (userEnd === start || !isEscapedRun(s, start, userEnd, CharClass.USER)) return NOT_URI;
+    if (uri) uri.user = s.slice(start, userEnd);
     if (userEnd < at) {
-      if (!isEscapedRun(s, userEnd + 1, at, CharClass.PASSWORD)) return undefined;
-      uri.password = s.slice(userEnd + 1, at);
+      if (!isEscapedRun(s, userEnd + 1, at, CharClass.PASSWORD)) return NOT_URI;
+      if (uri) uri.password = s.slice(userEnd + 1, at);
     }
     pos = at + 1;
   }
   if (s.charCodeAt(pos) === 91 /* [ */) {
     const close = s.indexOf(']', pos);
-    if (close < 0) return undefined;
+    if (close < 0) return NOT_URI;
     const host = s.slice(pos + 1, close);
-    if (!isIpv6Text(host)) return undefined;
-    uri.host = host;
+    if (!isIpv6Text(host)) return NOT_URI;
+    if (uri) uri.host = host;
     pos = close + 1;
   } else {
     const hostStart = pos;
@@ -61,16 +58,20 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number): SipUri |
       if (c === 58 || c === 59 || c === 63) break;
       pos++;
     }
-    const host = s.slice(hostStart, pos);
-    if (!isHostnameText(host)) return undefined;
-    uri.host = host;
+    if (!isHostnameRange(s, hostStart, pos)) return NOT_URI;
+    if (uri) uri.host = s.slice(hostStart, pos);
   }
   if (pos < n && s.charCodeAt(pos) === 58 /* : */) {
     const portStart = ++pos;
-    while (pos < n && s.charCodeAt(pos) >= 48 && s.charCodeAt(pos) <= 57) pos++;
-    const port = parseBoundedInt(s.slice(portStart, pos), 65535);
-    if (port < 0) return undefined;
-    uri.port = port;
+    let port = 0;
+    while (pos < n) {
+      const c = s.charCodeAt(pos);
+      if (c < 48 || c > 57) break;
+      port = Math.min(port * 10 + (c - 48), 65536); // 1*DIGIT, leading zeros allowed
+      pos++;
+    }
+    if (pos === portStart || port > 65535) return NOT_URI;
+    if (uri) uri.port = port;
   }
   while (pos < n && s.charCodeAt(pos) === 59 /* ; */) {
     const nameStart = ++pos;
@@ -82,32 +83,38 @@ function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number): SipUri |
       pos++;
     }
     const nameEnd = eq < 0 ? pos : eq;
-    if (nameEnd === nameStart || !isEscapedRun(s, nameStart, nameEnd, CharClass.PARAM)) return undefined;
-    const name = s.slice(nameStart, nameEnd).toLowerCase();
-    if (eq < 0) {
-      uri.params.set(name, null);
-    } else {
-      if (eq + 1 === pos || !isEscapedRun(s, eq + 1, pos, CharClass.PARAM)) return undefined;
-      uri.params.set(name, s.slice(eq + 1, pos));
-    }
+    if (nameEnd === nameStart || !isEscapedRun(s, nameStart, nameEnd, CharClass.PARAM)) return NOT_URI;
+    if (eq >= 0 && (eq + 1 === pos || !isEscapedRun(s, eq + 1, pos, CharClass.PARAM))) return NOT_URI;
+    if (uri) uri.params.set(s.slice(nameStart, nameEnd).toLowerCase(), eq < 0 ? null : s.slice(eq + 1, pos));
   }
   if (pos < n && s.charCodeAt(pos) === 63 /* ? */) {
+    withHeaders = true;
     pos++;
     for (;;) {
       let end = s.indexOf('&', pos);
       if (end < 0) end = n;
       const eq = s.indexOf('=', pos);
-      if (eq < 0 || eq > end || eq === pos) return undefined;
+      if (eq < 0 || eq > end || eq === pos) return NOT_URI;
       if (!isEscapedRun(s, pos, eq, CharClass.HEADER) || !isEscapedRun(s, eq + 1, end, CharClass.HEADER)) {
-        return undefined;
+        return NOT_URI;
       }
-      uri.headers.set(s.slice(pos, eq), s.slice(eq + 1, end));
+      if (uri) uri.headers.set(s.slice(pos, eq), s.slice(eq + 1, end));
       if (end === n) break;
       pos = end + 1;
     }
     pos = n;
   }
-  return pos === n ? uri : undefined;
+  if (pos !== n) return NOT_URI;
+  return withHeaders ? URI_WITH_HEADERS : URI_OK;
+}
+
+const NOT_URI = 0;
+const URI_OK = 1;
+const URI_WITH_HEADERS = 2;
+
+function parseSipUri(scheme: 'sip' | 'sips', s: string, start: number): SipUri | undefined {
+  const uri: SipUri = { scheme, host: '', params: new Map(), headers: new Map() };
+  return scanSipUri(s, start, uri) === NOT_URI ? undefined : uri;
 }
 
 function parseTelUri(s: string, start: number): SipUri | undefined {
@@ -146,6 +153,25 @@ export function tryParseUri(text: string): SipUri | undefined {
   const rest = text.slice(colon + 1);
   if (!isOpaqueText(rest)) return undefined;
   return { scheme, host: rest, params: new Map(), headers: new Map() };
+}
+
+/**
+ * What `tryParseUri` would make of `text`, without building it: 0 not a URI, 1 a URI, 2 a SIP/SIPS URI
+ * with `?headers` (not allowed in a Request-URI, RFC 3261 §19.1.1). For validation on the hot path.
+ */
+export function uriShape(text: string): 0 | 1 | 2 {
+  const colon = text.indexOf(':');
+  if (colon <= 0) return NOT_URI;
+  if (colon === 3 || colon === 4) {
+    const c0 = text.charCodeAt(0) | 0x20;
+    const c1 = text.charCodeAt(1) | 0x20;
+    const c2 = text.charCodeAt(2) | 0x20;
+    if (c0 === 115 /* s */ && c1 === 105 /* i */ && c2 === 112 /* p */) {
+      if (colon === 4 && (text.charCodeAt(3) | 0x20) !== 115) return tryParseUri(text) ? URI_OK : NOT_URI;
+      return scanSipUri(text, colon + 1, undefined) as 0 | 1 | 2;
+    }
+  }
+  return tryParseUri(text) ? URI_OK : NOT_URI;
 }
 
 /** Like `tryParseUri`, throwing `SipUriError` when the text is not a URI. */

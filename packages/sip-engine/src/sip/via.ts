@@ -23,6 +23,24 @@ function expect(s: string, pos: number, c: number): number {
   return skipWsp(s, pos + 1);
 }
 
+/** Whether s[start..end) is `word` (upper case, ASCII) in any case. */
+function isWordIgnoringCase(s: string, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    const c = s.charCodeAt(start + i);
+    if ((c >= 97 && c <= 122 ? c - 32 : c) !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The transports a Via names, as shared strings (no allocation for the usual ones). */
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'WS', 'WSS', 'SCTP'];
+
+function transportOf(s: string, start: number, end: number): string {
+  for (const t of TRANSPORTS) if (isWordIgnoringCase(s, start, end, t)) return t;
+  return s.slice(start, end).toUpperCase();
+}
+
 /**
  * Parses one Via element: `SIP / 2.0 / transport LWS sent-by *( SEMI via-params )` (RFC 3261 §20.42, §25.1,
  * with the LWS the grammar allows around `/`, `:`, `;` and `=`). Returns undefined when it is not valid.
@@ -31,16 +49,16 @@ export function tryParseVia(value: string): Via | undefined {
   const s = value;
   let pos = skipWsp(s, 0);
   let end = readToken(s, pos);
-  if (s.slice(pos, end).toUpperCase() !== 'SIP') return undefined;
+  if (!isWordIgnoringCase(s, pos, end, 'SIP')) return undefined;
   pos = expect(s, end, 47 /* / */);
   if (pos < 0) return undefined;
   end = readToken(s, pos);
-  if (s.slice(pos, end) !== '2.0') return undefined;
+  if (!isWordIgnoringCase(s, pos, end, '2.0')) return undefined;
   pos = expect(s, end, 47);
   if (pos < 0) return undefined;
   end = readToken(s, pos);
   if (end === pos) return undefined;
-  const transport = s.slice(pos, end).toUpperCase();
+  const transport = transportOf(s, pos, end);
   pos = skipWsp(s, end);
   if (pos === end) return undefined; // LWS required before sent-by
   let host: string;
@@ -65,9 +83,14 @@ export function tryParseVia(value: string): Via | undefined {
   if (s.charCodeAt(pos) === 58 /* : */) {
     pos = skipWsp(s, pos + 1);
     const portStart = pos;
-    while (pos < s.length && s.charCodeAt(pos) >= 48 && s.charCodeAt(pos) <= 57) pos++;
-    const port = parseBoundedInt(s.slice(portStart, pos), 65535);
-    if (port < 0) return undefined;
+    let port = 0;
+    while (pos < s.length) {
+      const c = s.charCodeAt(pos);
+      if (c < 48 || c > 57) break;
+      port = Math.min(port * 10 + (c - 48), 65536); // 1*DIGIT, leading zeros allowed
+      pos++;
+    }
+    if (pos === portStart || port > 65535) return undefined;
     via.port = port;
   }
   pos = parseParams(s, pos, via.params);

@@ -4,6 +4,7 @@ import { ackForNon2xx } from './ack.js';
 import { TransactionBase, type TransactionContext } from './base.js';
 import type { TimerValues } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './types.js';
+import { retainable } from './sip-fields.js';
 
 /**
  * INVITE client transaction: RFC 3261 §17.1.1 (Figure 5) as corrected by RFC 6026 §7.2 (Accepted
@@ -43,7 +44,7 @@ export class InviteClientTransaction
     if (!this.reliable) this.armRetransmit(this.timerAInterval, () => this.onTimerA());
     this.armState(this.t.B, () => this.onTimerB());
     try {
-      this.sendResult = await this.ctx.transport.sendRequest(this.request, this.destination);
+      this.sendResult = retainable(await this.ctx.transport.sendRequest(this.request, this.destination));
     } catch (err) {
       this.terminate('transport-error');
       throw err;

@@ -3,6 +3,7 @@ import type { Inbound, Peer, SendResult } from '../transport/types.js';
 import { TransactionBase, type TransactionContext } from './base.js';
 import type { TimerValues } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './types.js';
+import { retainable } from './sip-fields.js';
 
 /**
  * Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6), Timers E, F and K.
@@ -41,7 +42,7 @@ export class NonInviteClientTransaction
     if (!this.reliable) this.armRetransmit(this.timerEInterval, () => this.onTimerE());
     this.armState(this.t.F, () => this.onTimerF());
     try {
-      this.sendResult = await this.ctx.transport.sendRequest(this.request, this.destination);
+      this.sendResult = retainable(await this.ctx.transport.sendRequest(this.request, this.destination));
     } catch (err) {
       this.terminate('transport-error');
       throw err;

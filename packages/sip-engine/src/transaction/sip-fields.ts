@@ -5,10 +5,11 @@
 import { tryParseCSeq } from '../sip/cseq.js';
 import { formatHost } from '../sip/grammar.js';
 import { BRANCH_MAGIC_COOKIE } from '../sip/ids.js';
+import { ownCopy } from '../sip/parser.js';
 import { tagOf as tagOfNameAddr } from '../sip/name-addr.js';
 import type { CSeq, SipHeaders } from '../sip/types.js';
 import { topVia as parseTopVia } from '../sip/via.js';
-import type { LocalEndpoint } from '../transport/types.js';
+import type { LocalEndpoint, SendResult } from '../transport/types.js';
 
 export { newBranch } from '../sip/ids.js';
 
@@ -48,4 +49,13 @@ export function tagOf(value: string | undefined): string | undefined {
 /** `SIP/2.0/UDP host:port;rport;branch=…` for a request sent from `endpoint` (RFC 3261 §18.1.1, RFC 3581 §3). */
 export function viaFor(endpoint: LocalEndpoint, branch: string): string {
   return `SIP/2.0/${endpoint.protocol.toUpperCase()} ${formatHost(endpoint.advertisedAddress)}:${endpoint.port};rport;branch=${branch}`;
+}
+
+/**
+ * A send result fit to keep for the life of a transaction: serialised messages are slices of Node's shared
+ * 8 KiB buffer pool, and keeping the slice would keep the whole slab.
+ */
+export function retainable(result: SendResult): SendResult {
+  const raw = result.raw;
+  return raw.buffer.byteLength > 2 * raw.length ? { ...result, raw: ownCopy(raw) } : result;
 }
