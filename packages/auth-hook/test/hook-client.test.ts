@@ -327,7 +327,9 @@ describe('callAuthHook outcomes when the hook misbehaves', () => {
     hook.behave({ kind: 'hang-up' });
     const result = await callAuthHook(target, registerFrom('john', '1234'));
     expect(result).toMatchObject({ kind: 'unreachable' });
-    expect(hook.requests).toHaveLength(1);
+    // Once on the kept-alive connection, once more on a fresh one (a hook closing an idle
+    // connection just as it is reused looks the same from here).
+    expect(hook.requests).toHaveLength(2);
   });
 
   it('unreachable: nothing listens on the port', async () => {
@@ -372,6 +374,28 @@ describe('answers the fake hook cannot give', () => {
       timeoutMs: 150,
     });
     expect(result).toMatchObject({ kind: 'slow', timeoutMs: 150 });
+  });
+
+  it('keeps the connection to a hook open between calls', async () => {
+    const answers = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"status":"ok"}');
+    });
+    let connections = 0;
+    answers.on('connection', () => connections++);
+    await new Promise<void>((resolve) => answers.listen(0, '127.0.0.1', resolve));
+    try {
+      const hookUrl = `http://127.0.0.1:${(answers.address() as AddressInfo).port}/auth`;
+      for (let i = 0; i < 5; i++) {
+        expect(await callAuthHook({ url: hookUrl }, registerFrom('john', '1234'))).toMatchObject({
+          kind: 'ok',
+        });
+      }
+      expect(connections).toBe(1);
+    } finally {
+      answers.closeAllConnections();
+      await new Promise((resolve) => answers.close(resolve));
+    }
   });
 
   it('garbage: an answer larger than maxAnswerBytes', async () => {

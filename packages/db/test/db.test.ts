@@ -195,6 +195,21 @@ describe('read cache (refreshTtlSeconds)', () => {
     expired.set('x', [1]);
     expect(expired.get('x')).toBeUndefined();
   });
+
+  it('keeps at most maxEntries live entries, oldest out first; a refreshed key moves to the end', () => {
+    const cache = new ReadCache(60, 10_000);
+    for (let i = 0; i < 30_000; i++) cache.set(`user-${i}`, [i]);
+    expect(cache.size).toBe(10_000);
+    expect(cache.get('user-19999')).toBeUndefined();
+    expect(cache.get('user-20000')).toEqual([20000]);
+    const small = new ReadCache(60, 2);
+    small.set('a', [1]);
+    small.set('b', [2]);
+    small.set('a', [3]); // refreshed: now the newest
+    small.set('c', [4]); // evicts b, the oldest
+    expect(small.get('b')).toBeUndefined();
+    expect(small.get('a')).toEqual([3]);
+  });
 });
 
 describe('MySQL unreachable', () => {

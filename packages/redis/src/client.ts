@@ -37,6 +37,11 @@ export interface RedisClientOptions {
   keyPrefix?: never;
   /** Upper bound for any single command, including time queued while (re)connecting. Default 2000. */
   commandTimeoutMs?: number;
+  /**
+   * Send the commands issued in one event-loop tick (e.g. by several SIP requests handled together)
+   * in one write (ioredis `enableAutoPipelining`). Default false.
+   */
+  autoPipelining?: boolean;
 }
 
 /** Structured logger subset (pino-compatible). */
@@ -81,6 +86,7 @@ export function toIoredisOptions(options: RedisClientOptions): RedisOptions {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+    enableAutoPipelining: options.autoPipelining ?? false,
     tls,
   };
   const sentinels = options.sentinels ?? [];

@@ -83,8 +83,10 @@ describe('toIoredisOptions', () => {
       commandTimeout: 2000,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
+      enableAutoPipelining: false,
     });
     expect(options.sentinels).toBeUndefined();
+    expect(toIoredisOptions({ autoPipelining: true }).enableAutoPipelining).toBe(true);
     expect(
       toIoredisOptions({
         host: '127.0.0.9',

@@ -82,13 +82,27 @@ function checkBasic(header: string | undefined, creds: { username: string; passw
 }
 
 /** The customer's decision, exactly as jambonz's reference customer-auth-server makes it. */
-function decide(users: readonly HookUser[], body: Record<string, unknown>, defaultExpires: number) {
+/** Users by realm and name (the first of duplicates wins), so a hook with 10,000 users stays cheap. */
+interface UserIndex {
+  realms: Set<string>;
+  byName: Map<string, HookUser>;
+}
+
+function indexUsers(users: readonly HookUser[]): UserIndex {
+  const byName = new Map<string, HookUser>();
+  for (const user of users) {
+    const key = `${user.realm}\n${user.username}`;
+    if (!byName.has(key)) byName.set(key, user);
+  }
+  return { realms: new Set(users.map((u) => u.realm)), byName };
+}
+
+function decide(users: UserIndex, body: Record<string, unknown>, defaultExpires: number) {
   const str = (k: string): string | undefined => (typeof body[k] === 'string' ? body[k] : undefined);
   const realm = str('realm');
   const username = str('username');
-  const inRealm = users.filter((u) => u.realm === realm);
-  if (inRealm.length === 0) return { status: 'fail', msg: 'unknown realm' };
-  const user = inRealm.find((u) => u.username === username);
+  if (realm === undefined || !users.realms.has(realm)) return { status: 'fail', msg: 'unknown realm' };
+  const user = users.byName.get(`${realm}\n${username}`);
   if (!user) return { status: 'fail', msg: 'unknown user' };
   const expected = digestResponse({
     username: user.username,
@@ -128,7 +142,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<FakeAuthHook> {
   const host = options.host ?? '127.0.0.1';
   const path = options.path ?? '/auth';
-  let users = options.users;
+  let users = indexUsers(options.users);
   let behaviour: HookBehaviour = { kind: 'normal' };
   const requests: RecordedHookRequest[] = [];
 
@@ -211,7 +225,7 @@ export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<F
       behaviour = b;
     },
     setUsers: (u) => {
-      users = u;
+      users = indexUsers(u);
     },
     stop: () =>
       new Promise<void>((resolve) => {

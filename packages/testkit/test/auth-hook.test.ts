@@ -138,6 +138,32 @@ describe('startFakeAuthHook', () => {
     });
   });
 
+  it('finds one user among 10,000 (benchmarks) and the first of duplicate entries', async () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => ({
+      username: `u${i}`,
+      password: `p${i}`,
+      realm: 'jambonz.org',
+    }));
+    hook.setUsers([...many, { username: 'u9999', password: 'shadowed', realm: 'jambonz.org' }]);
+    try {
+      const answer = await post(hook, hookBody('p9999', 'MD5', 'u9999'));
+      expect(JSON.parse(answer.text)).toEqual({ status: 'ok', expires: 45 });
+      const shadowed = await post(hook, hookBody('shadowed', 'MD5', 'u9999'));
+      expect(JSON.parse(shadowed.text)).toEqual({ status: 'fail', msg: 'invalid password' });
+    } finally {
+      hook.setUsers([
+        {
+          username: 'john',
+          password: '1234',
+          realm: 'jambonz.org',
+          expires: 600,
+          call_hook: 'http://127.0.0.5/call',
+        },
+        { username: 'jane', password: '5678', realm: 'jambonz.org' },
+      ]);
+    }
+  });
+
   it('refuses wrong basic credentials and records a bad signature', async () => {
     const wrong = await post(hook, hookBody('1234'), { authorization: 'Basic ' + btoa('foo:nope') });
     expect(wrong.status).toBe(401);

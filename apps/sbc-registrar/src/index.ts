@@ -1,0 +1,63 @@
+/**
+ * sbc-registrar: `node dist/index.js`, configured only by the environment (README.md lists it).
+ * Wires config → MySQL, Redis, the SIP engine connection, the app (src/app.ts), /livez /readyz
+ * /metrics, and graceful shutdown.
+ */
+import { createDb } from '@sbc/db';
+import { createRedisClient, pingRedis } from '@sbc/redis';
+import {
+  connectDrachtio,
+  createHealthServer,
+  createLogger,
+  createMetrics,
+  createSrf,
+  drachtioReadinessCheck,
+  exitOnConfigError,
+  onShutdown,
+  parseEngineHostports,
+} from '@sbc/service';
+import { createRegistrar, registrarOptions } from './app.js';
+import { loadRegistrarConfig } from './config.js';
+
+const config = exitOnConfigError(() => loadRegistrarConfig(process.env));
+const logger = createLogger({ level: config.logLevel, name: 'sbc-registrar' });
+const metrics = createMetrics({ defaultLabels: { app: 'sbc-registrar' } });
+
+const db = createDb(config.mysql);
+const redis = createRedisClient({ ...config.redis, autoPipelining: true }, logger);
+const srf = createSrf();
+
+const app = createRegistrar({ srf, db, redis, logger, metrics, options: registrarOptions(config) });
+
+srf.on('connect', (err, hostports, _version, localHostports) => {
+  if (err) return;
+  const engine = {
+    hostports: parseEngineHostports(hostports),
+    localHostports: parseEngineHostports(localHostports),
+    version: _version,
+  };
+  app.engineConnected(engine).catch((error: unknown) => logger.error({ err: error }, 'engine setup failed'));
+});
+const drachtio = connectDrachtio(srf, config.drachtio, logger);
+
+const health = createHealthServer({
+  port: config.httpPort,
+  checks: [
+    drachtioReadinessCheck(drachtio),
+    { name: 'mysql', check: () => db.ping() },
+    { name: 'redis', check: () => pingRedis(redis) },
+  ],
+  registry: metrics.registry,
+  logger,
+});
+await health.listen();
+
+onShutdown(logger, [
+  { name: 'stop outbound registrations', run: () => app.stop({ release: true }) },
+  { name: 'close engine connection', run: () => drachtio.close() },
+  { name: 'close http', run: () => health.close() },
+  { name: 'close redis', run: async () => void (await redis.quit()), timeoutMs: 3000 },
+  { name: 'close mysql', run: () => db.close(), timeoutMs: 3000 },
+]);
+
+logger.info({ httpPort: config.httpPort, drachtio: config.drachtio.mode }, 'sbc-registrar started');
