@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisService } from '@sbc/testkit';
+import type { RedisService } from '@sbc/testkit';
 import {
   CallCounters,
   EphemeralGateways,
@@ -10,7 +10,7 @@ import {
   RedisDataError,
   callCounterKey,
 } from '../src/index.js';
-import { rawClient, storeClient } from './helpers.js';
+import { closeRedisClients, openRedisClients } from './helpers.js';
 
 let redis: RedisService;
 let client: Redis;
@@ -18,18 +18,10 @@ let other: Redis;
 let raw: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = storeClient(redis);
-  other = storeClient(redis);
-  raw = rawClient(redis);
+  ({ redis, client, other, raw } = await openRedisClients());
 });
 
-afterAll(async () => {
-  client?.disconnect();
-  other?.disconnect();
-  raw?.disconnect();
-  await redis?.stop();
-});
+afterAll(() => closeRedisClients({ redis, client, other, raw }));
 
 describe('EphemeralGateways', () => {
   it('create writes HSET eph-gw-ip:<ip> <carrier> <unix expiry> with a 7200 s key TTL', async () => {

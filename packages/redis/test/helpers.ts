@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RedisService } from '@sbc/testkit';
+import { startRedis, type RedisService } from '@sbc/testkit';
 import { createRedisClient, type RedisLogger } from '../src/index.js';
 
 /** A plain ioredis client used to read back what the stores wrote, independent of our code. */
@@ -27,4 +27,26 @@ export function recordingLogger(): RedisLogger & { lines: LogLine[] } {
     warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
     error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
   };
+}
+
+export interface RedisClients {
+  redis: RedisService;
+  /** Two clients as two SBC instances would hold them. */
+  client: Redis;
+  other: Redis;
+  /** A plain client to read back what the stores wrote. */
+  raw: Redis;
+}
+
+/** A private Redis for a test file, with two store clients and a raw one. */
+export async function openRedisClients(): Promise<RedisClients> {
+  const redis = await startRedis();
+  return { redis, client: storeClient(redis), other: storeClient(redis), raw: rawClient(redis) };
+}
+
+export async function closeRedisClients(clients: Partial<RedisClients>): Promise<void> {
+  clients.client?.disconnect();
+  clients.other?.disconnect();
+  clients.raw?.disconnect();
+  await clients.redis?.stop();
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startRedis, waitUntil, type RedisService } from '@sbc/testkit';
+import { waitUntil, type RedisService } from '@sbc/testkit';
 import { LeaderLock, RedisArgumentError } from '../src/index.js';
-import { rawClient, storeClient } from './helpers.js';
+import { closeRedisClients, openRedisClients } from './helpers.js';
 
 let redis: RedisService;
 let client: Redis;
@@ -10,18 +10,10 @@ let other: Redis;
 let raw: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = storeClient(redis);
-  other = storeClient(redis);
-  raw = rawClient(redis);
+  ({ redis, client, other, raw } = await openRedisClients());
 });
 
-afterAll(async () => {
-  client?.disconnect();
-  other?.disconnect();
-  raw?.disconnect();
-  await redis?.stop();
-});
+afterAll(() => closeRedisClients({ redis, client, other, raw }));
 
 describe('LeaderLock', () => {
   it('uses <cluster>:regbot-token, `default` without a cluster id', () => {

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisService } from '@sbc/testkit';
+import type { RedisService } from '@sbc/testkit';
 import {
   RedisArgumentError,
   RedisDataError,
   RegistrationStore,
   type RegistrationBinding,
 } from '../src/index.js';
-import { rawClient, storeClient } from './helpers.js';
+import { closeRedisClients, openRedisClients } from './helpers.js';
 
 let redis: RedisService;
 let client: Redis;
@@ -15,18 +15,10 @@ let other: Redis;
 let raw: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = storeClient(redis);
-  other = storeClient(redis);
-  raw = rawClient(redis);
+  ({ redis, client, other, raw } = await openRedisClients());
 });
 
-afterAll(async () => {
-  client?.disconnect();
-  other?.disconnect();
-  raw?.disconnect();
-  await redis?.stop();
-});
+afterAll(() => closeRedisClients({ redis, client, other, raw }));
 
 function binding(user: string, overrides: Partial<RegistrationBinding> = {}): RegistrationBinding {
   return {

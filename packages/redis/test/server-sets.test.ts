@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { startRedis, type RedisService } from '@sbc/testkit';
+import type { RedisService } from '@sbc/testkit';
 import { RedisArgumentError, ServerSets, hostOf, type ServerSetName } from '../src/index.js';
-import { rawClient, storeClient } from './helpers.js';
+import { closeRedisClients, openRedisClients } from './helpers.js';
 
 let redis: RedisService;
 let client: Redis;
@@ -10,18 +10,10 @@ let other: Redis;
 let raw: Redis;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  client = storeClient(redis);
-  other = storeClient(redis);
-  raw = rawClient(redis);
+  ({ redis, client, other, raw } = await openRedisClients());
 });
 
-afterAll(async () => {
-  client?.disconnect();
-  other?.disconnect();
-  raw?.disconnect();
-  await redis?.stop();
-});
+afterAll(() => closeRedisClients({ redis, client, other, raw }));
 
 describe('ServerSets keys', () => {
   it('prefixes with the cluster id, and with `default` when it is unset or empty', () => {

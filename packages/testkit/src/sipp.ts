@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { trackChild } from './cleanup.js';
 import { tiedToThisProcess } from './daemon.js';
@@ -72,10 +72,43 @@ export interface SippRun {
   stop(): Promise<SippResult>;
 }
 
+/** sipp's words when its port was taken between our pick and its bind. */
+const BIND_FAILED = /Unable to bind main socket|Address already in use/;
+const BIND_ATTEMPTS = 3;
+
 /** Starts sipp and returns at once; use it for UAS scenarios that must be listening before a call. */
 export async function startSipp(options: SippOptions): Promise<SippRun> {
   const localAddress = options.localAddress ?? '127.0.0.1';
-  const localPort = options.localPort ?? (await freePort(localAddress));
+  for (let attempt = 1; ; attempt++) {
+    const run = await startSippOnce(
+      options,
+      localAddress,
+      options.localPort ?? (await freePort(localAddress)),
+    );
+    // A port picked for sipp can be taken by another test before sipp binds it: pick again.
+    if (options.target || options.localPort !== undefined || attempt >= BIND_ATTEMPTS) return run;
+    const early = await Promise.race([
+      run.done,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)),
+    ]);
+    if (!early || !lostItsPort(early)) return run;
+    rmSync(early.logDir, { recursive: true, force: true });
+  }
+}
+
+function lostItsPort(result: SippResult): boolean {
+  return (
+    result.exitCode !== 0 &&
+    result.successfulCalls === 0 &&
+    BIND_FAILED.test(result.errors + result.describe())
+  );
+}
+
+async function startSippOnce(
+  options: SippOptions,
+  localAddress: string,
+  localPort: number,
+): Promise<SippRun> {
   const logs = makeTempDir('sipp');
   const scenarioName = basename(options.scenario).replace(/\.xml$/, '');
   const file = (suffix: string): string => join(logs.path, `${scenarioName}.${suffix}`);
@@ -189,9 +222,13 @@ async function waitForBind(
   }
 }
 
-/** Runs sipp to completion. */
+/** Runs sipp to completion (with a fresh port when the one picked was taken before sipp bound it). */
 export async function runSipp(options: SippOptions): Promise<SippResult> {
-  return (await startSipp(options)).done;
+  for (let attempt = 1; ; attempt++) {
+    const result = await (await startSipp(options)).done;
+    if (options.localPort !== undefined || attempt >= BIND_ATTEMPTS || !lostItsPort(result)) return result;
+    rmSync(result.logDir, { recursive: true, force: true });
+  }
 }
 
 function writeUsers(dir: string, users: NonNullable<SippOptions['users']>): string {
