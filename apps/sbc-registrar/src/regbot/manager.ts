@@ -52,6 +52,8 @@ export class RegbotManager {
   private readonly running = new Map<string, Regbot>();
   private leader = false;
   private stopped = true;
+  /** Regbots that disabled their carrier: dedupe key → the configuration they were disabled with. */
+  private readonly disabled = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
   private sipDomain: { value: string | undefined; at: number } | undefined;
@@ -132,6 +134,9 @@ export class RegbotManager {
   /** Starts, replaces and stops regbots so that they match the carriers in MySQL. */
   private async sync(): Promise<void> {
     const { db, options } = this.deps;
+    // Contacts may carry the engine's address: wait for it rather than register twice (before and after).
+    const engine = this.deps.engine();
+    if (!engine) return;
     let carriers;
     try {
       carriers = await lookupCarriersRequiringRegistration(db);
@@ -144,11 +149,13 @@ export class RegbotManager {
       defaultExpires: options.defaultExpires,
       contactUseIp: options.contactUseIp,
       sipDomainName: this.sipDomain?.value,
-      hostports: this.deps.engine()?.hostports ?? [],
+      hostports: engine.hostports,
     });
     for (const problem of problems) this.log.warn(problem, 'cannot register to this carrier gateway');
 
     const wanted = new Set(specs.map((s) => s.dedupeKey));
+    // A disabled carrier is forgotten once MySQL no longer lists it (the disable is visible).
+    for (const key of this.disabled.keys()) if (!wanted.has(key)) this.disabled.delete(key);
     for (const [key, bot] of this.running) {
       if (!wanted.has(key)) {
         this.running.delete(key);
@@ -161,6 +168,8 @@ export class RegbotManager {
     for (const spec of specs) {
       const current = this.running.get(spec.dedupeKey);
       if (current?.spec.configKey === spec.configKey) continue;
+      // Read before a bot's disable reached MySQL: do not register to that carrier again.
+      if (!current && this.disabled.get(spec.dedupeKey) === spec.configKey) continue;
       if (current) {
         this.log.info({ carrier: spec.carrierName }, 'carrier registration changed: replacing');
         current.retire();
@@ -190,6 +199,7 @@ export class RegbotManager {
       ephemeralGateways: this.ephemeralGateways,
       ...(resolver !== undefined && { resolver }),
       onDisabled: (bot: Regbot) => {
+        this.disabled.set(bot.spec.dedupeKey, bot.spec.configKey);
         if (this.running.get(bot.spec.dedupeKey) === bot) this.running.delete(bot.spec.dedupeKey);
         this.updateGauges();
       },
