@@ -25,13 +25,14 @@ check_node() {
   [ "$major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
 }
 
-# command → Debian package that provides it
+# command → Debian package that provides it (openssl: throwaway TLS certificates in tests)
 SYSTEM_SERVICES=(
   "redis-server:redis-server"
   "mariadbd:mariadb-server"
   "mariadb-install-db:mariadb-server"
   "rtpengine:rtpengine-daemon"
   "sipp:sip-tester"
+  "openssl:openssl"
 )
 
 ensure_system_services() {
