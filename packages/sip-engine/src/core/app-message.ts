@@ -115,11 +115,19 @@ const KNOWN_NAMES = new Map(
   ].map((name) => [name.toLowerCase(), name]),
 );
 
+const spellings = new Map<string, string>();
+
+/** The wire spelling of a header name (memoised: called for every header of every app message). */
 export function canonicalName(name: string): string {
-  const known = KNOWN_NAMES.get(name.toLowerCase());
-  if (known) return known;
-  if (/^x-/i.test(name)) return name;
-  return name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+  let spelled = spellings.get(name);
+  if (spelled !== undefined) return spelled;
+  spelled =
+    KNOWN_NAMES.get(name.toLowerCase()) ??
+    (/^x-/i.test(name)
+      ? name
+      : name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()));
+  if (spellings.size < 2048) spellings.set(name, spelled);
+  return spelled;
 }
 
 const PLACEHOLDER: Record<string, string> = {

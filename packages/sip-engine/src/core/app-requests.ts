@@ -21,7 +21,7 @@ import {
   type EngineContext,
 } from './context.js';
 import { destinationOf } from './destination.js';
-import { newCallIdValue, newTagValue } from './ids.js';
+import { newCallId, newTag } from '../sip/ids.js';
 
 const NO_DIALOG = 'Server error: unable to find dialog for dialog id provided';
 const ACK_FOR_FAILURE =
@@ -64,10 +64,10 @@ export class AppRequests {
     rewriteLocalhost(headers, hostport);
     // A From naming localhost anywhere is rewritten too (spec §7.4).
     const from = headers.get('from');
-    if (!from) headers.set('From', `<sip:${hostport}>;tag=${newTagValue()}`);
-    else if (!tagOf(from)) headers.set('From', `${from};tag=${newTagValue()}`);
+    if (!from) headers.set('From', `<sip:${hostport}>;tag=${newTag()}`);
+    else if (!tagOf(from)) headers.set('From', `${from};tag=${newTag()}`);
     if (!headers.has('to')) headers.set('To', `<${request.uri}>`);
-    if (!headers.has('call-id')) headers.set('Call-ID', newCallIdValue());
+    if (!headers.has('call-id')) headers.set('Call-ID', newCallId());
     if (!tryParseCSeq(headers.get('cseq') ?? ''))
       headers.set('CSeq', `${Math.floor(Math.random() * 10_000) + 1} ${request.method}`);
     if (!headers.has('max-forwards')) headers.set('Max-Forwards', '70');

@@ -15,7 +15,7 @@ import {
   type EngineContext,
   type NetTxn,
 } from './context.js';
-import { newTagValue } from './ids.js';
+import { newTag } from '../sip/ids.js';
 
 const DEFAULT_PENDING_TIMEOUT_MS = 64_000;
 
@@ -121,7 +121,7 @@ export class NetworkRequests {
     const dialogId = isDialogCreating(request)
       ? dialogIdOf(request.headers.get('call-id') ?? '', tagOf(request.headers.get('from') ?? '') ?? '')
       : '';
-    const net = this.track(st, conn, newTagValue(), dialogId);
+    const net = this.track(st, conn, newTag(), dialogId);
     net.pendingTimer = setTimeout(
       () => this.dropPending(net),
       this.ctx.config.pendingRequestTimeoutMs ?? DEFAULT_PENDING_TIMEOUT_MS,
@@ -241,7 +241,7 @@ export class NetworkRequests {
 
   private async reply(st: ServerTransaction, status: number, reason?: string): Promise<void> {
     const response = responseTo(st.request.message, status, reason);
-    if (status > 100 && !tagOf(response.headers.get('to') ?? '')) setToTag(response, newTagValue());
+    if (status > 100 && !tagOf(response.headers.get('to') ?? '')) setToTag(response, newTag());
     await st
       .respond(response)
       .catch((err: Error) => this.ctx.logger.debug({ err, status }, 'could not send a response'));

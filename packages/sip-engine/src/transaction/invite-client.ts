@@ -1,55 +1,38 @@
 import type { SipRequest, SipResponse } from '../sip/types.js';
-import type { Inbound, Peer, SendResult } from '../transport/types.js';
+import type { Inbound, Peer } from '../transport/types.js';
 import { ackForNon2xx } from './ack.js';
-import { TransactionBase, type TransactionContext } from './base.js';
-import type { TimerValues } from './timers.js';
-import type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './types.js';
-import { retainable } from './sip-fields.js';
+import type { TransactionContext } from './base.js';
+import { ClientTransactionBase } from './client-base.js';
+import type { ClientTransactionHandlers } from './types.js';
 
 /**
  * INVITE client transaction: RFC 3261 §17.1.1 (Figure 5) as corrected by RFC 6026 §7.2 (Accepted
  * state, Timer M). States: calling → proceeding → accepted | completed → terminated.
  */
-export class InviteClientTransaction
-  extends TransactionBase<ClientTransactionState>
-  implements ClientTransaction
-{
-  private sendResult: SendResult | undefined;
-  private readonly t: TimerValues;
-  private readonly reliable: boolean;
+export class InviteClientTransaction extends ClientTransactionBase {
   private timerAInterval: number;
   private ack: SipRequest | undefined;
 
   constructor(
     ctx: TransactionContext,
     key: string,
-    readonly id: string,
-    readonly request: SipRequest,
-    readonly destination: Peer,
-    private readonly handlers: ClientTransactionHandlers,
+    id: string,
+    request: SipRequest,
+    destination: Peer,
+    handlers: ClientTransactionHandlers,
   ) {
-    super(ctx, key, 'client', 'INVITE', 'calling');
-    this.reliable = destination.protocol !== 'udp';
-    this.t = ctx.timers(this.reliable);
+    super(ctx, key, id, request, destination, handlers, 'calling');
     this.timerAInterval = this.t.A;
-  }
-
-  /** What the first send put on the wire (set once sendRequest has resolved). */
-  get sent(): SendResult {
-    return this.sendResult as SendResult;
   }
 
   /** Sends the INVITE, starting Timer A (unreliable only) and Timer B. Rejects when the first send fails. */
   async start(): Promise<this> {
-    if (!this.reliable) this.armRetransmit(this.timerAInterval, () => this.onTimerA());
-    this.armState(this.t.B, () => this.onTimerB());
-    try {
-      this.sendResult = retainable(await this.ctx.transport.sendRequest(this.request, this.destination));
-    } catch (err) {
-      this.terminate('transport-error');
-      throw err;
-    }
-    return this;
+    return this.sendFirst(
+      this.timerAInterval,
+      () => this.onTimerA(),
+      this.t.B,
+      () => this.onTimerB(),
+    );
   }
 
   receiveResponse(inbound: Inbound<SipResponse>): void {

@@ -1,53 +1,36 @@
 import type { SipRequest, SipResponse } from '../sip/types.js';
-import type { Inbound, Peer, SendResult } from '../transport/types.js';
-import { TransactionBase, type TransactionContext } from './base.js';
-import type { TimerValues } from './timers.js';
-import type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './types.js';
-import { retainable } from './sip-fields.js';
+import type { Inbound, Peer } from '../transport/types.js';
+import type { TransactionContext } from './base.js';
+import { ClientTransactionBase } from './client-base.js';
+import type { ClientTransactionHandlers } from './types.js';
 
 /**
  * Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6), Timers E, F and K.
  * States: trying → proceeding → completed → terminated.
  */
-export class NonInviteClientTransaction
-  extends TransactionBase<ClientTransactionState>
-  implements ClientTransaction
-{
-  private sendResult: SendResult | undefined;
-  private readonly t: TimerValues;
-  private readonly reliable: boolean;
+export class NonInviteClientTransaction extends ClientTransactionBase {
   private timerEInterval: number;
 
   constructor(
     ctx: TransactionContext,
     key: string,
-    readonly id: string,
-    readonly request: SipRequest,
-    readonly destination: Peer,
-    private readonly handlers: ClientTransactionHandlers,
+    id: string,
+    request: SipRequest,
+    destination: Peer,
+    handlers: ClientTransactionHandlers,
   ) {
-    super(ctx, key, 'client', request.method, 'trying');
-    this.reliable = destination.protocol !== 'udp';
-    this.t = ctx.timers(this.reliable);
+    super(ctx, key, id, request, destination, handlers, 'trying');
     this.timerEInterval = this.t.E;
-  }
-
-  /** What the first send put on the wire (set once sendRequest has resolved). */
-  get sent(): SendResult {
-    return this.sendResult as SendResult;
   }
 
   /** Sends the request, starting Timer E (unreliable only) and Timer F. Rejects when the first send fails. */
   async start(): Promise<this> {
-    if (!this.reliable) this.armRetransmit(this.timerEInterval, () => this.onTimerE());
-    this.armState(this.t.F, () => this.onTimerF());
-    try {
-      this.sendResult = retainable(await this.ctx.transport.sendRequest(this.request, this.destination));
-    } catch (err) {
-      this.terminate('transport-error');
-      throw err;
-    }
-    return this;
+    return this.sendFirst(
+      this.timerEInterval,
+      () => this.onTimerE(),
+      this.t.F,
+      () => this.onTimerF(),
+    );
   }
 
   receiveResponse(inbound: Inbound<SipResponse>): void {
