@@ -287,8 +287,7 @@ describe('regbot', () => {
     const udp = stack.engine.sip.find((s) => s.protocol === 'udp')!;
     expect(trunk.messages).toContain(`Contact: <sip:tr@${udp.host}:${udp.port};transport=udp>;expires=3600`);
 
-    // At least the threshold's two refused transactions (the disabling itself is checked above). Under load a
-    // third may still start while the disable is on its way to MySQL: a known race, see the README.
+    // Exactly the threshold's two refused transactions, and nothing once the carrier is disabled.
     const branches = new Set(
       [
         ...refusing.messages.matchAll(
@@ -296,6 +295,6 @@ describe('regbot', () => {
         ),
       ].map((m) => m[1]),
     );
-    expect(branches.size, refusing.messages).toBeGreaterThanOrEqual(2);
+    expect(branches.size, refusing.messages).toBe(2);
   });
 });

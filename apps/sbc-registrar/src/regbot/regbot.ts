@@ -136,8 +136,12 @@ export class Regbot {
         clearTimeout(timer);
         resolve(outcome);
       };
-      deps.srf
-        .request(spec.uri, {
+      // Callback form on purpose: srf calls it synchronously with the echo of the sent request, so the
+      // listener is attached before a response read in the same chunk is emitted (the promise form
+      // resolves a tick later and can miss it).
+      deps.srf.request(
+        spec.uri,
+        {
           method: 'REGISTER',
           proxy: spec.proxy,
           headers: {
@@ -152,16 +156,17 @@ export class Regbot {
             'User-Agent': deps.options.userAgent,
           },
           auth: spec.auth,
-        })
-        .then(
-          (req) => {
-            req.on('response', (res) => {
-              if (res.status >= 200) done({ kind: 'response', res });
-            });
-          },
-          (err: unknown) =>
-            done({ kind: 'error', message: err instanceof Error ? err.message : String(err) }),
-        );
+        },
+        (err, req) => {
+          if (err || !req) {
+            done({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+            return;
+          }
+          req.on('response', (res) => {
+            if (res.status >= 200) done({ kind: 'response', res });
+          });
+        },
+      );
     });
   }
 
