@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { RedisArgumentError, execResult, guard } from './errors.js';
+import { RedisArgumentError, guard } from './errors.js';
+import { LuaScript } from './script.js';
+
+/** SADD + EXPIRE, atomically; a script so that ioredis auto-pipelines it with the tick's other commands. */
+const CLAIM = new LuaScript(`
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return added`);
 
 export interface NonceStoreOptions {
   /** Key prefix of the per-nonce set of used nonce-counts. Default `digest-nonce:`. */
@@ -27,9 +34,9 @@ export class NonceStore {
     if (!Number.isSafeInteger(nc) || nc < 0) throw new RedisArgumentError(`invalid nonce-count ${nc}`);
     if (!(ttlSeconds > 0)) throw new RedisArgumentError(`ttlSeconds must be positive, got ${ttlSeconds}`);
     const key = `${this.prefix}${nonce}`;
-    const results = await guard(this.client, () =>
-      this.client.multi().sadd(key, String(nc)).expire(key, Math.ceil(ttlSeconds)).exec(),
+    const added = await guard(this.client, () =>
+      CLAIM.run(this.client, [key], [String(nc), Math.ceil(ttlSeconds)]),
     );
-    return execResult(this.client, results, 0) === 1;
+    return added === 1;
   }
 }

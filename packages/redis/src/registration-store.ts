@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RedisArgumentError, RedisDataError, execResult, guard } from './errors.js';
 import { ACTIVE_USER_KEY, registrationKey } from './keys.js';
+import { LuaScript } from './script.js';
 
 /** A webhook as the auth hook may return it: a URL, or an object with url/method/credentials. */
 export type RegistrationHook = string | Record<string, unknown>;
@@ -49,6 +50,15 @@ export interface RegisteredUser {
 const SCAN_COUNT = 100;
 
 /**
+ * SET user:<aor> + ZADD active-user, atomically. A script rather than MULTI: ioredis sends a script
+ * call in the same write as the other commands of the tick (auto-pipelining), a MULTI on its own.
+ */
+const STORE_BINDING = new LuaScript(`
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
+return 1`);
+
+/**
  * Registrations: `user:<aor>` (JSON, TTL = granted expires) plus the `active-user` sorted set
  * (score = expiryTime ms, member `user:<aor>`) used to list and count them. One AOR holds one
  * binding; the last REGISTER wins (jambonz semantics).
@@ -56,7 +66,7 @@ const SCAN_COUNT = 100;
 export class RegistrationStore {
   constructor(private readonly client: Redis) {}
 
-  /** Stores the binding for `aor` (`user@realm`) for `expiresSeconds`; both keys in one MULTI. */
+  /** Stores the binding for `aor` (`user@realm`) for `expiresSeconds`; both keys in one atomic script. */
   async add(
     aor: string,
     binding: RegistrationBinding,
@@ -69,15 +79,13 @@ export class RegistrationStore {
     }
     const record = toRecord(binding, nowMs + expiresSeconds * 1000);
     const key = registrationKey(aor);
-    const results = await guard(this.client, () =>
-      this.client
-        .multi()
-        .set(key, JSON.stringify(record), 'EX', expiresSeconds)
-        .zadd(ACTIVE_USER_KEY, record.expiryTime, key)
-        .exec(),
+    await guard(this.client, () =>
+      STORE_BINDING.run(
+        this.client,
+        [key, ACTIVE_USER_KEY],
+        [JSON.stringify(record), expiresSeconds, record.expiryTime],
+      ),
     );
-    execResult(this.client, results, 0);
-    execResult(this.client, results, 1);
     return record;
   }
 

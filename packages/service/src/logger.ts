@@ -1,29 +1,8 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config/jambonz.js';
+import { CENSOR, redactSecrets } from './redact.js';
 
 export type { Logger } from 'pino';
-
-/** Field names whose values never reach a log line, at any of the first four levels of nesting. */
-export const REDACTED_FIELDS: readonly string[] = [
-  'password',
-  'secret',
-  'passphrase',
-  'sentinelPassword',
-  'encryptionSecret',
-  'jwtSecret',
-  'webhookSecret',
-  'webhook_secret',
-  'register_password',
-];
-
-/** Private keys inside TLS settings (`{ ssl: { key } }`, `{ tls: { key } }`). */
-const REDACTED_PATHS: readonly string[] = ['ssl.key', 'tls.key'];
-
-function redactPaths(extra: readonly string[]): string[] {
-  const prefixes = ['', '*.', '*.*.', '*.*.*.'];
-  const leaves = [...REDACTED_FIELDS, ...REDACTED_PATHS];
-  return [...prefixes.flatMap((prefix) => leaves.map((leaf) => `${prefix}${leaf}`)), ...extra];
-}
 
 export interface LoggerOptions {
   /** From `JAMBONES_LOGLEVEL` (see `logLevelEnv()`). */
@@ -38,14 +17,22 @@ export interface LoggerOptions {
 
 /** The app's pino logger: JSON lines, secrets (`password`, `secret`, …) replaced by `[redacted]`. */
 export function createLogger(options: LoggerOptions): Logger {
-  return pino(
+  const logger = pino(
     {
       name: options.name,
       level: options.level,
-      redact: { paths: redactPaths(options.redact ?? []), censor: '[redacted]' },
+      formatters: { log: redactSecrets },
+      ...(options.redact?.length && { redact: { paths: [...options.redact], censor: CENSOR } }),
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // pino formats a child's bindings without `formatters`: redact them on the way in. Children are
+  // created from their parent's prototype, so every descendant inherits this.
+  const child = Object.getPrototypeOf(logger) as Pick<Logger, 'child'>;
+  logger.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.child.call(this, redactSecrets(bindings), childOptions);
+  } as Logger['child'];
+  return logger;
 }
 
 /** One child logger per call (or registration): every line carries the SIP Call-ID as `callId`. */

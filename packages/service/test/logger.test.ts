@@ -73,6 +73,33 @@ describe('createLogger', () => {
     });
   });
 
+  it('redacts inside arrays, errors and child bindings, and leaves the logged objects untouched', () => {
+    const capture = new LogCapture();
+    const logger = createLogger({ level: 'info', name: 'sbc', destination: capture });
+    const gateways = [{ host: '127.0.0.2', password: 'p5' }];
+    const err = Object.assign(new Error('connect refused'), { options: { password: 'p6', port: 6379 } });
+    const child = callLogger(logger, 'call-1', { hook: { url: 'u', secret: 'p7' } });
+    child.error({ gateways, err }, 'failed');
+    const line = capture.lines[0];
+    expect(line).toMatchObject({
+      callId: 'call-1',
+      hook: { url: 'u', secret: '[redacted]' },
+      gateways: [{ host: '127.0.0.2', password: '[redacted]' }],
+      err: { type: 'Error', message: 'connect refused', options: { password: '[redacted]', port: 6379 } },
+    });
+    expect(String(line?.err && (line.err as { stack?: string }).stack)).toMatch(/^Error: connect refused/);
+    expect(JSON.stringify(capture.lines)).not.toMatch(/p[5-7]"/);
+    expect(gateways[0]?.password).toBe('p5');
+    expect(err.options.password).toBe('p6');
+  });
+
+  it("searches four levels: a secret deeper down is the caller's business", () => {
+    const capture = new LogCapture();
+    const logger = createLogger({ level: 'info', name: 'sbc', destination: capture });
+    logger.info({ a: { b: { c: { password: 'x', d: { password: 'deep' } } } } }, 'nested');
+    expect(capture.lines[0]?.a).toEqual({ b: { c: { password: '[redacted]', d: { password: 'deep' } } } });
+  });
+
   it('takes extra redaction paths', () => {
     const capture = new LogCapture();
     const logger = createLogger({ level: 'info', name: 'sbc', destination: capture, redact: ['hook.token'] });
