@@ -1,10 +1,27 @@
+interface Entry {
+  expiresAt: number;
+  rows: readonly unknown[];
+  /** No row holds an object value (Date, Buffer, JSON): a shallow copy of each row is a full copy. */
+  flat: boolean;
+}
+
 /**
  * Short-lived cache of read results, keyed by SQL text and parameters (what jambonz's
  * JAMBONES_MYSQL_REFRESH_TTL does). Hits are deep copies, so a caller changing a row it got
- * cannot change what the next caller sees.
+ * cannot change what the next caller sees. Concurrent misses of one key share one query.
  */
 export class ReadCache {
-  private readonly entries = new Map<string, { expiresAt: number; rows: unknown[] }>();
+  private readonly entries = new Map<string, Entry>();
+  /** Queries in flight, by key: callers missing the same key wait for the same query. */
+  private readonly pending = new Map<string, Promise<readonly unknown[]>>();
+  /** Bumped by clear(): a query started before it must not fill the cache after it. */
+  private generation = 0;
+  /**
+   * A short number per SQL text, so keys are short strings, cheap to hash per call. (Looking up a
+   * long SQL text is cheap only when it is one string object, e.g. a module constant: V8 keeps its hash.)
+   */
+  private readonly sqlIds = new Map<string, number>();
+  private nextSqlId = 0;
   private readonly ttlMs: number;
 
   constructor(
@@ -14,8 +31,15 @@ export class ReadCache {
     this.ttlMs = ttlSeconds * 1000;
   }
 
-  static key(sql: string, params: readonly unknown[]): string {
-    return `${sql}\u0000${JSON.stringify(params)}`;
+  key(sql: string, params: readonly unknown[]): string {
+    let id = this.sqlIds.get(sql);
+    if (id === undefined) {
+      // Bounded like the entries; ids are never reused, so a forgotten SQL text gets a new one.
+      if (this.sqlIds.size >= this.maxEntries) this.sqlIds.clear();
+      id = this.nextSqlId++;
+      this.sqlIds.set(sql, id);
+    }
+    return `${String(id)}\u0000${JSON.stringify(params)}`;
   }
 
   get(key: string): unknown[] | undefined {
@@ -25,10 +49,54 @@ export class ReadCache {
       this.entries.delete(key);
       return undefined;
     }
-    return structuredClone(entry.rows);
+    return entry.flat ? entry.rows.map(copyFlatRow) : entry.rows.map(copyValue);
   }
 
-  set(key: string, rows: unknown[]): void {
+  set(key: string, rows: readonly unknown[]): void {
+    this.store(key, rows.map(copyValue));
+  }
+
+  /**
+   * The cached rows of `key`, else those of `query()`, run once for every caller that misses `key`
+   * while it is in flight. Each caller gets its own copy; a failed query rejects every waiter and
+   * caches nothing.
+   */
+  async load(key: string, query: () => Promise<readonly unknown[]>): Promise<unknown[]> {
+    const hit = this.get(key);
+    if (hit) return hit;
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.startQuery(key, query);
+      this.pending.set(key, pending);
+    }
+    return (await pending).map(copyValue);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.pending.clear();
+    this.generation++;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private startQuery(key: string, query: () => Promise<readonly unknown[]>): Promise<readonly unknown[]> {
+    const generation = this.generation;
+    const pending = query()
+      .then((rows) => {
+        // Stored as they came: nobody else holds them, every caller gets a copy.
+        if (generation === this.generation) this.store(key, rows);
+        return rows;
+      })
+      .finally(() => {
+        if (this.pending.get(key) === pending) this.pending.delete(key);
+      });
+    return pending;
+  }
+
+  private store(key: string, rows: readonly unknown[]): void {
     const now = Date.now();
     // Re-inserted at the end: with one TTL for all entries, Map order is then expiry order, so
     // dropping expired entries only ever looks at the oldest ones (O(1) amortized, even when the
@@ -40,15 +108,7 @@ export class ReadCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { expiresAt: now + this.ttlMs, rows: structuredClone(rows) });
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
-
-  get size(): number {
-    return this.entries.size;
+    this.entries.set(key, { expiresAt: now + this.ttlMs, rows, flat: rows.every(isFlatRow) });
   }
 
   /** Drops expired entries from the oldest on, up to the first live one. */
@@ -58,4 +118,38 @@ export class ReadCache {
       this.entries.delete(key);
     }
   }
+}
+
+type Row = Record<string, unknown>;
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+function isFlatRow(row: unknown): boolean {
+  if (!isObject(row) || Array.isArray(row)) return false;
+  for (const key in row) if (isObject((row as Row)[key])) return false;
+  return true;
+}
+
+function copyFlatRow(row: unknown): unknown {
+  return { ...(row as Row) };
+}
+
+/**
+ * A deep copy of a row value: primitives, null, Date, Buffer and JSON (plain objects and arrays),
+ * which is all mysql2 hands out. Much cheaper than structuredClone.
+ */
+function copyValue(value: unknown): unknown {
+  if (!isObject(value)) return value;
+  if (value instanceof Date) return new Date(value.getTime());
+  if (Buffer.isBuffer(value)) return Buffer.from(value);
+  if (ArrayBuffer.isView(value)) return structuredClone(value);
+  if (Array.isArray(value)) return value.map(copyValue);
+  const copy: Row = { ...(value as Row) };
+  for (const key in copy) {
+    const inner = copy[key];
+    if (isObject(inner)) copy[key] = copyValue(inner);
+  }
+  return copy;
 }

@@ -183,12 +183,7 @@ export function createDb(options: DbOptions): Db {
     execute,
     async cachedSelect<T>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
       if (!cache) return select<T>(sql, params);
-      const key = ReadCache.key(sql, params);
-      const hit = cache.get(key);
-      if (hit) return hit as T[];
-      const rows = await select<T>(sql, params);
-      cache.set(key, rows);
-      return rows;
+      return (await cache.load(cache.key(sql, params), () => select(sql, params))) as T[];
     },
     async transaction<T>(work: (tx: SqlRunner) => Promise<T>): Promise<T> {
       let conn: PoolConnection;

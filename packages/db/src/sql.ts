@@ -13,26 +13,36 @@ export const WEBHOOK_COLUMNS = [
   'password',
 ] as const satisfies readonly (keyof Webhook)[];
 
-/** Picks `<prefix>webhook_sid`, `<prefix>url`, … out of a joined row; undefined when no webhook or no URL. */
-export function webhookFrom(row: Record<string, unknown>, prefix: string): Webhook | undefined {
-  const url = row[`${prefix}url`];
-  const sid = row[`${prefix}webhook_sid`];
-  if (typeof url !== 'string' || url === '' || typeof sid !== 'string') return undefined;
-  const method = row[`${prefix}method`];
-  return {
-    webhook_sid: sid,
-    url,
-    method: method === 'GET' ? 'GET' : 'POST',
-    username: (row[`${prefix}username`] as string | null | undefined) ?? null,
-    password: (row[`${prefix}password`] as string | null | undefined) ?? null,
+/**
+ * A reader of the webhook whose columns are `<prefix>webhook_sid`, `<prefix>url`, … in a joined row
+ * (undefined when no webhook or no URL). Column names are built once, not per row.
+ */
+export function webhookReader(prefix: string): (row: Record<string, unknown>) => Webhook | undefined {
+  const column = (name: keyof Webhook) => `${prefix}${name}`;
+  const [sidKey, urlKey, methodKey, usernameKey, passwordKey] = [
+    column('webhook_sid'),
+    column('url'),
+    column('method'),
+    column('username'),
+    column('password'),
+  ] as const;
+  return (row) => {
+    const url = row[urlKey];
+    const sid = row[sidKey];
+    if (typeof url !== 'string' || url === '' || typeof sid !== 'string') return undefined;
+    return {
+      webhook_sid: sid,
+      url,
+      method: row[methodKey] === 'GET' ? 'GET' : 'POST',
+      username: (row[usernameKey] as string | null | undefined) ?? null,
+      password: (row[passwordKey] as string | null | undefined) ?? null,
+    };
   };
 }
 
-/** Removes `<prefix>…` keys from a joined row, leaving the main table's columns. */
-export function withoutPrefixed<T>(row: Record<string, unknown>, prefixes: readonly string[]): T {
+/** The `names` columns of a joined row, in that order: the main table's part of it. */
+export function pick<T>(row: Record<string, unknown>, names: readonly (keyof T & string)[]): T {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    if (!prefixes.some((p) => key.startsWith(p))) out[key] = value;
-  }
+  for (const name of names) out[name] = row[name];
   return out as T;
 }

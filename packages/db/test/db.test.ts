@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freeTcpPort, makeTempDir, startMysql, type TestDatabase } from '@sbc/testkit';
 import {
@@ -166,6 +167,106 @@ describe('read cache (refreshTtlSeconds)', () => {
     const first = await lookupAccountBySipRealm(cached, realm);
     first!.name = 'changed by caller';
     expect(await nameVia(cached)).not.toBe('changed by caller');
+  });
+
+  it('hands out deep copies of Date, Buffer and JSON values, keeping their types', async () => {
+    const cached = fixture().connect({ refreshTtlSeconds: 60 });
+    type Row = { at: Date; bin: Buffer };
+    const sql = "SELECT TIMESTAMP '2024-05-06 07:08:09' AS at, X'0102' AS bin FROM DUAL WHERE ? = 1";
+    const [first] = await cached.cachedSelect<Row>(sql, [1]);
+    const [second] = await cached.cachedSelect<Row>(sql, [1]);
+    expect(second!.at).toBeInstanceOf(Date);
+    expect(Buffer.isBuffer(second!.bin)).toBe(true);
+    expect(second!.at).not.toBe(first!.at);
+    expect(second!.bin).not.toBe(first!.bin);
+    first!.at.setFullYear(1999);
+    first!.bin[0] = 0xff;
+    second!.at.setFullYear(1998);
+    second!.bin[1] = 0xff;
+    const [third] = await cached.cachedSelect<Row>(sql, [1]);
+    expect(third!.at.getFullYear()).toBe(2024);
+    expect([...third!.bin]).toEqual([1, 2]);
+
+    // JSON columns (MySQL hands them out parsed; MariaDB as text): nested objects and arrays.
+    const cache = new ReadCache(60);
+    const row = { doc: { list: [1, { at: new Date(0) }], bin: Buffer.from([7]) }, n: 1 };
+    cache.set('json', [row]);
+    row.doc.list.push(2);
+    const got = cache.get('json') as (typeof row)[];
+    expect(got).toEqual([{ doc: { list: [1, { at: new Date(0) }], bin: Buffer.from([7]) }, n: 1 }]);
+    (got[0]!.doc.list[1] as { at: Date }).at.setTime(5);
+    got[0]!.doc.list.push(3);
+    got[0]!.doc.bin[0] = 8;
+    expect(cache.get('json')).toEqual([
+      { doc: { list: [1, { at: new Date(0) }], bin: Buffer.from([7]) }, n: 1 },
+    ]);
+  });
+
+  it('runs one query for concurrent misses of a key, each caller getting its own copy', async () => {
+    const cached = fixture().connect({ refreshTtlSeconds: 60, connectionLimit: 4 });
+    await rename('herd');
+    const root = await mysql().connect();
+    const selects = async () => {
+      const [rows] = await root.query<RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Com_select'");
+      return Number(rows[0]!.Value);
+    };
+    try {
+      await cached.ping(); // the pool's first connection is open
+      const before = await selects();
+      const accounts = await Promise.all(
+        Array.from({ length: 50 }, () => lookupAccountBySipRealm(cached, realm)),
+      );
+      expect(await selects()).toBe(before + 1);
+      expect(accounts.map((a) => a?.name)).toEqual(Array(50).fill('herd'));
+      expect(new Set(accounts).size).toBe(50);
+      const sql = 'SELECT name FROM accounts WHERE account_sid = ?';
+      const [a, b] = await Promise.all([
+        cached.cachedSelect<{ name: string }>(sql, [accountSid]),
+        cached.cachedSelect<{ name: string }>(sql, [accountSid]),
+      ]);
+      expect(a[0]).not.toBe(b[0]);
+      a[0]!.name = 'changed by caller';
+      expect(b[0]!.name).toBe('herd');
+      expect((await cached.cachedSelect<{ name: string }>(sql, [accountSid]))[0]!.name).toBe('herd');
+    } finally {
+      await root.end();
+    }
+  });
+
+  it('rejects every caller waiting on a failed query with its error, and caches nothing', async () => {
+    const { db } = fixture();
+    const cached = fixture().connect({ refreshTtlSeconds: 60 });
+    const sql = 'SELECT v FROM herd_late WHERE v = ?';
+    const errors = await Promise.all(
+      Array.from({ length: 10 }, () => rejection(cached.cachedSelect(sql, [1]))),
+    );
+    expect(errors[0]).toMatchObject({ name: 'DbQueryError', code: 'ER_NO_SUCH_TABLE' });
+    expect(new Set(errors).size).toBe(1); // one query, one error, shared
+    await db.execute('CREATE TABLE herd_late (v INT)');
+    try {
+      await db.execute('INSERT INTO herd_late VALUES (1)');
+      expect(await cached.cachedSelect(sql, [1])).toEqual([{ v: 1 }]);
+    } finally {
+      await db.execute('DROP TABLE herd_late');
+    }
+  });
+
+  it('does not cache what a query in flight when the cache was cleared returns', async () => {
+    const cache = new ReadCache(60);
+    let finish: (rows: unknown[]) => void = () => undefined;
+    const stale = cache.load('k', () => new Promise<unknown[]>((resolve) => (finish = resolve)));
+    cache.clear();
+    // A caller after the clear does not join the stale query.
+    const fresh = cache.load('k', () => Promise.resolve(['fresh']));
+    expect(await fresh).toEqual(['fresh']);
+    finish(['stale']);
+    expect(await stale).toEqual(['stale']);
+    expect(cache.get('k')).toEqual(['fresh']);
+    const dropped = cache.load('other', () => new Promise<unknown[]>((resolve) => (finish = resolve)));
+    cache.clear();
+    finish(['stale']);
+    await dropped;
+    expect(cache.get('other')).toBeUndefined();
   });
 
   it('expires entries after the TTL', async () => {

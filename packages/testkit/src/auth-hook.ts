@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { digestResponse } from './digest.js';
+import { digestResponseWithSecret, hashNameOf, userSecretHash } from './digest.js';
 
 /** One user of the fake customer, as jambonz's customer-auth-server configures them. */
 export interface HookUser {
@@ -54,13 +54,15 @@ export interface FakeAuthHookOptions {
   webhookSecret?: string;
   /** Expires granted when a user has none (the reference server's 45). */
   defaultExpires?: number;
+  /** How many of the newest requests `requests` keeps (default 1000; Infinity keeps all). */
+  maxRecorded?: number;
 }
 
 export interface FakeAuthHook {
   readonly url: string;
   readonly host: string;
   readonly port: number;
-  /** Every request received, oldest first. */
+  /** The requests received, oldest first: the newest `maxRecorded` (default 1000). May be emptied. */
   readonly requests: RecordedHookRequest[];
   behave(behaviour: HookBehaviour): void;
   setUsers(users: readonly HookUser[]): void;
@@ -76,46 +78,64 @@ export function verifyJambonzSignature(header: string | undefined, secret: strin
   return expected.length === parts.v1.length && timingSafeEqual(Buffer.from(expected), Buffer.from(parts.v1));
 }
 
+/** Base for parsing request targets; only their path and query are used. */
+const URL_BASE = 'http://hook.invalid';
+const DEFAULT_MAX_RECORDED = 1000;
+
 function checkBasic(header: string | undefined, creds: { username: string; password: string }): boolean {
   if (!header?.startsWith('Basic ')) return false;
   return Buffer.from(header.slice(6), 'base64').toString() === `${creds.username}:${creds.password}`;
 }
 
-/** The customer's decision, exactly as jambonz's reference customer-auth-server makes it. */
-/** Users by realm and name (the first of duplicates wins), so a hook with 10,000 users stays cheap. */
-interface UserIndex {
-  realms: Set<string>;
-  byName: Map<string, HookUser>;
+/** A user and the cached H(username:realm:password) per hash, redone if the password changes. */
+interface UserEntry {
+  user: HookUser;
+  secrets: { password: string; md5?: string; sha256?: string };
 }
+
+/** Users by realm, then by name (the first of duplicates wins), so a hook with 10,000 users stays cheap. */
+type UserIndex = Map<string, Map<string, UserEntry>>;
 
 function indexUsers(users: readonly HookUser[]): UserIndex {
-  const byName = new Map<string, HookUser>();
+  const index: UserIndex = new Map();
   for (const user of users) {
-    const key = `${user.realm}\n${user.username}`;
-    if (!byName.has(key)) byName.set(key, user);
+    let byName = index.get(user.realm);
+    if (!byName) index.set(user.realm, (byName = new Map<string, UserEntry>()));
+    if (!byName.has(user.username)) byName.set(user.username, { user, secrets: { password: user.password } });
   }
-  return { realms: new Set(users.map((u) => u.realm)), byName };
+  return index;
 }
 
+function secretOf(entry: UserEntry, hashName: 'md5' | 'sha256'): string {
+  if (entry.secrets.password !== entry.user.password) entry.secrets = { password: entry.user.password };
+  return (entry.secrets[hashName] ??= userSecretHash(entry.user, hashName));
+}
+
+/** The customer's decision, exactly as jambonz's reference customer-auth-server makes it. */
 function decide(users: UserIndex, body: Record<string, unknown>, defaultExpires: number) {
   const str = (k: string): string | undefined => (typeof body[k] === 'string' ? body[k] : undefined);
   const realm = str('realm');
   const username = str('username');
-  if (realm === undefined || !users.realms.has(realm)) return { status: 'fail', msg: 'unknown realm' };
-  const user = users.byName.get(`${realm}\n${username}`);
-  if (!user) return { status: 'fail', msg: 'unknown user' };
-  const expected = digestResponse({
-    username: user.username,
-    realm: user.realm,
-    password: user.password,
-    method: str('method') ?? '',
-    uri: str('uri') ?? '',
-    nonce: str('nonce') ?? '',
-    algorithm: str('algorithm'),
-    qop: str('qop'),
-    nc: str('nc'),
-    cnonce: str('cnonce'),
-  });
+  const byName = realm === undefined ? undefined : users.get(realm);
+  if (!byName) return { status: 'fail', msg: 'unknown realm' };
+  const entry = username === undefined ? undefined : byName.get(username);
+  if (!entry) return { status: 'fail', msg: 'unknown user' };
+  const { user } = entry;
+  const algorithm = str('algorithm');
+  const expected = digestResponseWithSecret(
+    {
+      username: user.username,
+      realm: user.realm,
+      method: str('method') ?? '',
+      uri: str('uri') ?? '',
+      nonce: str('nonce') ?? '',
+      algorithm,
+      qop: str('qop'),
+      nc: str('nc'),
+      cnonce: str('cnonce'),
+    },
+    secretOf(entry, hashNameOf(algorithm ?? 'MD5')),
+  );
   if (expected !== str('response')) return { status: 'fail', msg: 'invalid password' };
   const requested = Number(body.expires);
   const limit = user.expires ?? defaultExpires;
@@ -128,16 +148,37 @@ function decide(users: UserIndex, body: Record<string, unknown>, defaultExpires:
   return answer;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(method: string | undefined, rawUrl: string, rawBody: string): Record<string, unknown> {
+  if (method === 'GET') return Object.fromEntries(new URL(rawUrl, URL_BASE).searchParams);
+  if (!rawBody) return {};
+  try {
+    return JSON.parse(rawBody) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+/** Keeps the newest `max` records: one cheap array, bounded so a long benchmark does not grow the heap. */
+function keep(requests: RecordedHookRequest[], record: RecordedHookRequest, max: number): void {
+  requests.push(record);
+  // shift() is O(1) in V8 (it moves the array's start); splice(0, n) copies the whole array.
+  while (requests.length > max) requests.shift();
 }
 
 /**
  * A real HTTP server playing the customer's side of the auth-hook contract: it checks Basic auth
- * and the signature, verifies MD5 / SHA-256 digests for its users, records every request, and can
- * be told to be slow, to fail, or to answer garbage.
+ * and the signature, verifies MD5 / SHA-256 digests for its users, records the newest requests, and
+ * can be told to be slow, to fail, or to answer garbage. Lean per request (it shares the CPU with what
+ * benchmarks measure): users in Maps, each user's H(username:realm:password) cached.
  */
 export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<FakeAuthHook> {
   const host = options.host ?? '127.0.0.1';
@@ -146,21 +187,18 @@ export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<F
   let behaviour: HookBehaviour = { kind: 'normal' };
   const requests: RecordedHookRequest[] = [];
 
+  const maxRecorded = options.maxRecorded ?? DEFAULT_MAX_RECORDED;
+  const pathIsCanonical = new URL(path, URL_BASE).pathname === path;
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', `http://${host}`);
+    const rawUrl = req.url ?? '/';
+    // The registrar posts to exactly `path`: skip URL parsing then.
+    const pathname = pathIsCanonical && rawUrl === path ? path : new URL(rawUrl, URL_BASE).pathname;
     const rawBody = await readBody(req);
-    let body: Record<string, unknown> = {};
-    if (req.method === 'GET') body = Object.fromEntries(url.searchParams);
-    else if (rawBody) {
-      try {
-        body = JSON.parse(rawBody) as Record<string, unknown>;
-      } catch {
-        body = {};
-      }
-    }
+    const body = parseBody(req.method, rawUrl, rawBody);
     const record: RecordedHookRequest = {
       method: req.method ?? '',
-      path: url.pathname,
+      path: pathname,
       headers: req.headers,
       body,
       rawBody,
@@ -174,7 +212,7 @@ export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<F
         : undefined,
       receivedAt: Date.now(),
     };
-    requests.push(record);
+    keep(requests, record, maxRecorded);
 
     const current = behaviour;
     if (current.kind === 'hang-up') {
@@ -191,7 +229,7 @@ export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<F
       res.end(current.body ?? '<html>502 upstream gone</html>');
       return;
     }
-    if (url.pathname !== path) {
+    if (pathname !== path) {
       res.writeHead(404).end();
       return;
     }
@@ -201,7 +239,11 @@ export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<F
     }
     const answer = decide(users, body, options.defaultExpires ?? 45);
     record.answer = answer;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    const text = JSON.stringify(answer);
+    // With a Content-Length the answer goes out in one write instead of chunked pieces.
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+      .end(text);
   };
 
   const server: Server = createServer((req, res) => {

@@ -202,3 +202,52 @@ describe('startFakeAuthHook', () => {
     }
   });
 });
+
+describe('startFakeAuthHook bookkeeping', () => {
+  it('keeps only the newest maxRecorded requests', async () => {
+    const hook = await startFakeAuthHook({
+      users: [{ username: 'john', password: '1234', realm: 'jambonz.org' }],
+      maxRecorded: 2,
+    });
+    try {
+      for (const username of ['a', 'b', 'john']) await post(hook, hookBody('1234', 'MD5', username));
+      expect(hook.requests.map((r) => r.body.username)).toEqual(['b', 'john']);
+      expect(hook.requests.at(-1)!.answer).toEqual({ status: 'ok', expires: 45 });
+    } finally {
+      await hook.stop();
+    }
+  });
+
+  it('checks -sess digests and a password changed after it was first used', async () => {
+    const john = { username: 'john', password: '1234', realm: 'jambonz.org' };
+    const hook = await startFakeAuthHook({ users: [john] });
+    try {
+      for (const algorithm of ['MD5-sess', 'SHA-256-sess']) {
+        const answer = await post(hook, hookBody('1234', algorithm));
+        expect(JSON.parse(answer.text)).toEqual({ status: 'ok', expires: 45 });
+      }
+      john.password = '4321';
+      const stale = await post(hook, hookBody('1234'));
+      expect(JSON.parse(stale.text)).toEqual({ status: 'fail', msg: 'invalid password' });
+      const fresh = await post(hook, hookBody('4321'));
+      expect(JSON.parse(fresh.text)).toEqual({ status: 'ok', expires: 45 });
+    } finally {
+      await hook.stop();
+    }
+  });
+
+  it('listens on ::1', async () => {
+    const hook = await startFakeAuthHook({
+      users: [{ username: 'john', password: '1234', realm: 'jambonz.org' }],
+      host: '::1',
+    });
+    try {
+      expect(hook.url).toBe(`http://[::1]:${hook.port}/auth`);
+      const answer = await post(hook, hookBody('1234'));
+      expect(JSON.parse(answer.text)).toEqual({ status: 'ok', expires: 45 });
+      expect(hook.requests.at(-1)!.path).toBe('/auth');
+    } finally {
+      await hook.stop();
+    }
+  });
+});

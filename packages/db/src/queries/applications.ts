@@ -1,5 +1,5 @@
 import type { Db } from '../db.js';
-import { columns, WEBHOOK_COLUMNS, webhookFrom, withoutPrefixed } from '../sql.js';
+import { columns, pick, WEBHOOK_COLUMNS, webhookReader } from '../sql.js';
 import type { Application, TeamsTenant } from '../types.js';
 
 const APPLICATION_COLUMNS = [
@@ -15,6 +15,8 @@ const APPLICATION_COLUMNS = [
 
 const CALL_HOOK = 'ch__';
 const STATUS_HOOK = 'sh__';
+const callHook = webhookReader(CALL_HOOK);
+const callStatusHook = webhookReader(STATUS_HOOK);
 
 /** The application with this sid, with its call hook and call status hook. */
 export async function lookupAppBySid(db: Db, applicationSid: string): Promise<Application | undefined> {
@@ -30,9 +32,9 @@ export async function lookupAppBySid(db: Db, applicationSid: string): Promise<Ap
   const row = rows[0];
   if (!row) return undefined;
   return {
-    ...withoutPrefixed<Omit<Application, 'call_hook' | 'call_status_hook'>>(row, [CALL_HOOK, STATUS_HOOK]),
-    call_hook: webhookFrom(row, CALL_HOOK),
-    call_status_hook: webhookFrom(row, STATUS_HOOK),
+    ...pick<Omit<Application, 'call_hook' | 'call_status_hook'>>(row, APPLICATION_COLUMNS),
+    call_hook: callHook(row),
+    call_status_hook: callStatusHook(row),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Db } from '../db.js';
-import { columns, WEBHOOK_COLUMNS, webhookFrom } from '../sql.js';
+import { columns, WEBHOOK_COLUMNS, webhookReader } from '../sql.js';
 import type { AccountWithHook, Webhook } from '../types.js';
 import { lookupAccountBySipRealm } from './accounts.js';
 
@@ -18,6 +18,7 @@ export function rootDomainOf(realm: string): string {
 }
 
 const HOOK_PREFIX = 'wh__';
+const serviceProviderHook = webhookReader(HOOK_PREFIX);
 
 /**
  * The auth (registration) hook for a SIP realm, in jambonz's order: the hook of the account with
@@ -41,7 +42,7 @@ export async function lookupAuthHook(db: Db, realm: string): Promise<AuthHook | 
     [rootDomainOf(realm)],
   );
   const row = rows[0];
-  const hook = row ? webhookFrom(row, HOOK_PREFIX) : undefined;
+  const hook = row ? serviceProviderHook(row) : undefined;
   if (!row || !hook) return undefined;
   return {
     source: 'service_provider',
