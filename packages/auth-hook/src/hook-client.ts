@@ -1,5 +1,3 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { AuthOptionError } from './errors.js';
 import { parseAuthHookAnswer, type AuthGrant } from './hook-answer.js';
@@ -9,6 +7,7 @@ import {
   toQueryString,
   type AuthHookRequestInput,
 } from './hook-request.js';
+import { exchange } from './hook-http.js';
 
 /** A `webhooks` row (the account's registration_hook): where and how to call the customer. */
 export interface AuthHookTarget {
@@ -61,95 +60,6 @@ export type AuthHookResult =
 
 export type AuthHookOutcome = AuthHookResult['kind'];
 
-/**
- * Keep-alive connections to hooks, shared by every call: node:http costs a quarter of the CPU of
- * fetch per request, and a registrar calls its hooks once per REGISTER.
- */
-const AGENTS = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-} as const;
-
-/** How one HTTP exchange ended, before its body is interpreted. */
-type Exchange =
-  | { kind: 'answer'; status: number; text: string }
-  | { kind: 'too-large' }
-  | { kind: 'timeout' }
-  | { kind: 'error'; err: unknown };
-
-/**
- * One request with a deadline covering connect, answer and body. Never rejects. A non-200 answer
- * resolves at its headers (the body is dropped); a body over `maxBytes` ends the connection. A
- * kept-alive connection the hook closed just as it was reused is retried once on a new one (the
- * pattern node's documentation gives for `req.reusedSocket`).
- */
-function exchange(
-  url: URL,
-  method: 'GET' | 'POST',
-  headers: Record<string, string>,
-  body: string | undefined,
-  timeoutMs: number,
-  maxBytes: number,
-): Promise<Exchange> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let current: ReturnType<typeof httpRequest> | undefined;
-    const finish = (result: Exchange): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(result);
-    };
-    const timer = setTimeout(() => {
-      finish({ kind: 'timeout' });
-      current?.destroy();
-    }, timeoutMs);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const agent = url.protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
-
-    const attempt = (retry: boolean): void => {
-      let answered = false;
-      let req: ReturnType<typeof httpRequest>;
-      try {
-        req = send(url, { method, headers, agent }, (res: IncomingMessage) => {
-          answered = true;
-          const status = res.statusCode ?? 0;
-          if (status !== 200) {
-            res.resume();
-            finish({ kind: 'answer', status, text: '' });
-            return;
-          }
-          const chunks: Buffer[] = [];
-          let total = 0;
-          res.on('data', (chunk: Buffer) => {
-            total += chunk.byteLength;
-            if (total > maxBytes) {
-              finish({ kind: 'too-large' });
-              req.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.on('end', () =>
-            finish({ kind: 'answer', status, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', (err) => finish({ kind: 'error', err }));
-        });
-      } catch (err) {
-        finish({ kind: 'error', err });
-        return;
-      }
-      current = req;
-      req.on('error', (err) => {
-        if (retry && !answered && req.reusedSocket && !settled) attempt(false);
-        else finish({ kind: 'error', err });
-      });
-      req.end(body);
-    };
-    attempt(true);
-  });
-}
-
 function errorCode(err: unknown): { error: string; message: string } {
   const own = err as { code?: unknown; cause?: { code?: unknown; message?: unknown } } | undefined;
   const code =
@@ -161,7 +71,8 @@ function errorCode(err: unknown): { error: string; message: string } {
           ? err.name
           : 'Error';
   const message = err instanceof Error ? err.message : String(err);
-  return { error: code, message };
+  // undici's "the connection closed before the answer" is node's ECONNRESET (socket hang up).
+  return { error: code === 'UND_ERR_SOCKET' ? 'ECONNRESET' : code, message };
 }
 
 /**
@@ -244,8 +155,15 @@ export async function callAuthHook(
       ...measured(),
     };
   }
-  if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
-  const result = await exchange(url, method, headers, body, timeoutMs, maxAnswerBytes);
+  const result = await exchange({
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    method,
+    headers,
+    body,
+    timeoutMs,
+    maxBytes: maxAnswerBytes,
+  });
   switch (result.kind) {
     case 'timeout':
       return { kind: 'slow', timeoutMs, ...measured() };

@@ -1,4 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -413,5 +415,97 @@ describe('request building', () => {
     expect(header.startsWith('t=1700000000,v1=')).toBe(true);
     expect(verifyJambonzSignature(header, 's3cret', body)).toBe(true);
     expect(verifyJambonzSignature(header, 'other', body)).toBe(false);
+  });
+});
+
+describe('connections to hooks', () => {
+  /** A plain HTTP server on loopback that counts its connections. */
+  async function countingServer(handle: (req: IncomingMessage, res: ServerResponse) => void) {
+    const server = createServer(handle);
+    const counted = { connections: 0 };
+    server.on('connection', () => counted.connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+    const stop = async (): Promise<void> => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { url, counted, stop };
+  }
+
+  it('opens at most 64 connections per hook; more calls wait for one', async () => {
+    const hookServer = await countingServer((_req, res) => {
+      setImmediate(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'));
+    });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 150 }, () =>
+          callAuthHook({ url: hookServer.url }, registerFrom('john', '1234')),
+        ),
+      );
+      expect(results.every((r) => r.kind === 'ok')).toBe(true);
+      expect(hookServer.counted.connections).toBeLessThanOrEqual(64);
+    } finally {
+      await hookServer.stop();
+    }
+  });
+
+  it('a call still waiting for a connection gives up at its deadline and is never sent', async () => {
+    hook.behave({ kind: 'slow', delayMs: 3000 });
+    const call = (timeoutMs: number) => callAuthHook(target, registerFrom('john', '1234'), { timeoutMs });
+    const held = Array.from({ length: 64 }, () => call(1000));
+    const waiting = await Promise.all(Array.from({ length: 6 }, () => call(200)));
+    expect(waiting.map((r) => r.kind)).toEqual(Array.from({ length: 6 }, () => 'slow'));
+    expect((await Promise.all(held)).every((r) => r.kind === 'slow')).toBe(true);
+    expect(hook.requests.length).toBeLessThanOrEqual(64);
+    hook.behave({ kind: 'normal' });
+    expect(await call(5000)).toMatchObject({ kind: 'ok' });
+  });
+
+  it('opens a new connection after a hook answered "connection: close"', async () => {
+    const hookServer = await countingServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end('{"status":"ok"}');
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect(await callAuthHook({ url: hookServer.url }, registerFrom('john', '1234'))).toMatchObject({
+          kind: 'ok',
+        });
+      }
+      expect(hookServer.counted.connections).toBe(3);
+    } finally {
+      await hookServer.stop();
+    }
+  });
+
+  it('reads a chunked answer whole', async () => {
+    const hookServer = await countingServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"status":"ok",');
+      setImmediate(() => res.end('"expires":60}'));
+    });
+    try {
+      const result = await callAuthHook({ url: hookServer.url }, registerFrom('john', '1234'));
+      expect(result).toMatchObject({ kind: 'ok', grant: { expires: 60 } });
+    } finally {
+      await hookServer.stop();
+    }
+  });
+
+  it('checks the certificate of an https hook: a self-signed one is unreachable', async () => {
+    const fixture = (name: string): Promise<Buffer> => readFile(new URL(`fixtures/${name}`, import.meta.url));
+    const server = createHttpsServer(
+      { key: await fixture('self-signed.key'), cert: await fixture('self-signed.crt') },
+      (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/auth`;
+      const result = await callAuthHook({ url }, registerFrom('john', '1234'));
+      expect(result).toMatchObject({ kind: 'unreachable', error: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
