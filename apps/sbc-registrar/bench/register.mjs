@@ -41,6 +41,8 @@ const USERS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const RATES = (process.env.BENCH_RATES ?? '250,500,750,1000,1250,1500,1750,2000').split(',').map(Number);
 const MODES = (process.env.BENCH_MODES ?? 'hook,local').split(',');
+const WARMUP_RATE = 500;
+const WARMUP_SECONDS = 3;
 const PHONE = '127.0.0.3';
 const SECRET = 'bench-secret';
 const ENCRYPTION_SECRET = 'bench-encryption-secret';
@@ -62,6 +64,19 @@ function cpuSeconds(pid) {
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Cumulative histogram `after - before` (Map upper bound → count). */
+function diffBuckets(after, before) {
+  return new Map([...after].map(([bound, count]) => [bound, count - (before.get(bound) ?? 0)]));
+}
+
+/** Upper bound (ms) of the bucket holding the p-th percentile of a cumulative histogram. */
+function bucketPercentile(buckets, p) {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const total = buckets.get(Infinity) ?? 0;
+  const bound = bounds.find((b) => buckets.get(b) >= (p / 100) * total);
+  return bound === undefined || total === 0 ? NaN : bound;
 }
 
 const services = [];
@@ -178,6 +193,19 @@ async function main() {
   await sleep(300);
   if (process.env.BENCH_PERF) writeFileSync(process.env.BENCH_PERF, `${engine.pid} ${app.pid}\n`);
 
+  /** Cumulative counts of sbc_register_duration_seconds buckets (all results), by upper bound in ms. */
+  const appHandlerTimes = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const buckets = new Map();
+    for (const [, le, value] of text.matchAll(
+      /^sbc_register_duration_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)$/gm,
+    )) {
+      const bound = le === '+Inf' ? Infinity : Number(le) * 1000;
+      buckets.set(bound, (buckets.get(bound) ?? 0) + Number(value));
+    }
+    return buckets;
+  };
+
   const flush = createRedisClient({ host: redis.host, port: redis.port });
   const dir = makeTempDir('bench-register');
   const csv = (realm) => {
@@ -193,9 +221,10 @@ async function main() {
   };
   const files = { hook: csv('hook.bench.test'), local: csv('local.bench.test') };
 
-  const step = async (mode, rate) => {
+  const step = async (mode, rate, { seconds = SECONDS, report = true } = {}) => {
     await flush.flushdb();
-    const count = Math.min(USERS, Math.round(rate * SECONDS));
+    const count = Math.min(USERS, Math.round(rate * seconds));
+    const appTimesBefore = await appHandlerTimes();
     const engineBefore = cpuSeconds(engine.pid);
     const appBefore = cpuSeconds(app.pid);
     const redisBefore = redis.pid ? cpuSeconds(redis.pid) : 0;
@@ -210,7 +239,7 @@ async function main() {
       count,
       maxConcurrent: 5000,
       traceRtt: true,
-      timeoutMs: (SECONDS + 30) * 1000,
+      timeoutMs: (seconds + 30) * 1000,
     });
     const engineCpu = cpuSeconds(engine.pid) - engineBefore;
     const appCpu = cpuSeconds(app.pid) - appBefore;
@@ -220,6 +249,7 @@ async function main() {
     const perRegistration = (seconds) =>
       result.successfulCalls ? (seconds * 1000) / result.successfulCalls : NaN;
     const times = (Object.values(result.responseTimes)[0] ?? []).sort((a, b) => a - b);
+    const appTimes = diffBuckets(await appHandlerTimes(), appTimesBefore);
     const row = {
       mode,
       rate,
@@ -236,12 +266,16 @@ async function main() {
       redisCpuMs: perRegistration(redisCpu),
       mysqlCpuMs: perRegistration(mysqlCpu),
       clean: result.failedCalls === 0 && result.retransmissions === 0 && result.successfulCalls === count,
+      appP50: bucketPercentile(appTimes, 50),
+      appP99: bucketPercentile(appTimes, 99),
     };
+    if (!report) return row;
     console.log(
       `[bench] ${mode} ${rate}/s: ${row.registrations}/${count} ok, ${row.failed} failed, ${row.retransmissions} retransmissions, ` +
         `p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.cpuMs.toFixed(3)} ms CPU/registration ` +
         `(engine ${row.engineCpuMs.toFixed(3)}, app ${row.appCpuMs.toFixed(3)}; fake hook and this script ${row.hookCpuMs.toFixed(3)}, ` +
-        `redis ${row.redisCpuMs.toFixed(3)}, mariadb ${row.mysqlCpuMs.toFixed(3)})`,
+        `redis ${row.redisCpuMs.toFixed(3)}, mariadb ${row.mysqlCpuMs.toFixed(3)}); ` +
+        `time in the app per REGISTER p50 ≤ ${row.appP50} ms, p99 ≤ ${row.appP99} ms`,
     );
     if (!row.clean && process.env.BENCH_DEBUG) console.log(result.describe().slice(0, 3000));
     await sleep(1500);
@@ -250,6 +284,11 @@ async function main() {
 
   const results = [];
   for (const mode of MODES) {
+    // A fresh process runs cold (JIT, connection pools, MariaDB's buffer pool): warm up before measuring.
+    const warm = await step(mode, WARMUP_RATE, { seconds: WARMUP_SECONDS, report: false });
+    console.log(
+      `[bench] ${mode} warm-up ${WARMUP_RATE}/s × ${WARMUP_SECONDS} s: ${warm.registrations}/${warm.count} ok`,
+    );
     for (const rate of RATES) {
       let row = await step(mode, rate);
       if (!row.clean) row = await step(mode, rate);
