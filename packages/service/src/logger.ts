@@ -24,7 +24,9 @@ export function createLogger(options: LoggerOptions): Logger {
       formatters: { log: redactSecrets },
       ...(options.redact?.length && { redact: { paths: [...options.redact], censor: CENSOR } }),
     },
-    options.destination ?? pino.destination({ dest: 1, sync: true }),
+    // Asynchronous: lines written while a write is in flight go out together in the next one, off
+    // the request path; pino flushes what is left synchronously when the process exits.
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
   // pino formats a child's bindings without `formatters`: redact them on the way in. Children are
   // created from their parent's prototype, so every descendant inherits this.
