@@ -13,9 +13,10 @@
 //   BENCH_LOGLEVEL (info)          JAMBONES_LOGLEVEL of the app
 //   BENCH_MYSQL_REFRESH_TTL (1)    JAMBONES_MYSQL_REFRESH_TTL of the app ('' = off, as jambonz's default)
 //   BENCH_CLIENTS_INDEX (1)        add an index on clients.username (jambonz's schema has none: see README)
+//   BENCH_INSTANCES (1)            sbc-registrar processes sharing the engine (scale-out; CPU is their sum)
 //   BENCH_APP=<script>             run another srf app instead (bench/floor.mjs: the engine + srf floor)
 //   BENCH_PROFILE=<dir>            V8 CPU profiles of the engine and the app
-//   BENCH_PERF=<file>              start the app with --perf-basic-prof and write "<engine pid> <app pid>"
+//   BENCH_PERF=<file>              start the app with --perf-basic-prof and write "<engine pid> <app pids>"
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -41,6 +42,7 @@ const USERS = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const RATES = (process.env.BENCH_RATES ?? '250,500,750,1000,1250,1500,1750,2000').split(',').map(Number);
 const MODES = (process.env.BENCH_MODES ?? 'hook,local').split(',');
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 const WARMUP_RATE = 500;
 const WARMUP_SECONDS = 3;
 const PHONE = '127.0.0.3';
@@ -153,58 +155,70 @@ async function main() {
     abort: engine.exited,
   });
 
-  const httpPort = await freeTcpPort('127.0.0.1');
-  const app = startDaemon({
-    name: 'sbc-registrar',
-    command: process.execPath,
-    args: [
-      ...profile('app'),
-      ...(process.env.BENCH_PERF ? ['--perf-basic-prof'] : []),
-      process.env.BENCH_APP ? resolve(process.env.BENCH_APP) : resolve(here, '../dist/index.js'),
-    ],
-    env: {
-      PATH: process.env.PATH,
-      DRACHTIO_HOST: '127.0.0.1',
-      DRACHTIO_PORT: String(controlPort),
-      DRACHTIO_SECRET: SECRET,
-      JAMBONES_MYSQL_HOST: database.host,
-      JAMBONES_MYSQL_PORT: String(database.port),
-      JAMBONES_MYSQL_USER: 'bench',
-      JAMBONES_MYSQL_PASSWORD: 'bench-pass',
-      JAMBONES_MYSQL_DATABASE: database.database,
-      // jambonz's SELECT cache for 1 s: the account is read once a second, not per REGISTER; each
-      // step's users are new to it (steps are 1.5 s apart), so every client lookup reaches MariaDB.
-      JAMBONES_MYSQL_REFRESH_TTL: process.env.BENCH_MYSQL_REFRESH_TTL ?? '1',
-      ENCRYPTION_SECRET,
-      JAMBONES_REDIS_HOST: redis.host,
-      JAMBONES_REDIS_PORT: String(redis.port),
-      JAMBONES_NETWORK_CIDR: '127.0.1.0/24',
-      HTTP_PORT: String(httpPort),
-      SBC_REGBOT: '0',
-      JAMBONES_LOGLEVEL: process.env.BENCH_LOGLEVEL ?? 'info',
-    },
-  });
-  services.push(app);
-  await waitUntil(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, {
-    what: 'sbc-registrar /readyz',
-    abort: app.exited,
-    timeoutMs: 20_000,
-  });
+  /** One sbc-registrar process; BENCH_INSTANCES of them share the engine (it hands REGISTERs round-robin). */
+  const startApp = async (index) => {
+    const httpPort = await freeTcpPort('127.0.0.1');
+    const app = startDaemon({
+      name: 'sbc-registrar',
+      command: process.execPath,
+      args: [
+        ...profile(`app${index}`),
+        ...(process.env.BENCH_PERF ? ['--perf-basic-prof'] : []),
+        process.env.BENCH_APP ? resolve(process.env.BENCH_APP) : resolve(here, '../dist/index.js'),
+      ],
+      env: {
+        PATH: process.env.PATH,
+        DRACHTIO_HOST: '127.0.0.1',
+        DRACHTIO_PORT: String(controlPort),
+        DRACHTIO_SECRET: SECRET,
+        JAMBONES_MYSQL_HOST: database.host,
+        JAMBONES_MYSQL_PORT: String(database.port),
+        JAMBONES_MYSQL_USER: 'bench',
+        JAMBONES_MYSQL_PASSWORD: 'bench-pass',
+        JAMBONES_MYSQL_DATABASE: database.database,
+        // jambonz's SELECT cache for 1 s: the account is read once a second, not per REGISTER; each
+        // step's users are new to it (steps are 1.5 s apart), so every client lookup reaches MariaDB.
+        JAMBONES_MYSQL_REFRESH_TTL: process.env.BENCH_MYSQL_REFRESH_TTL ?? '1',
+        ENCRYPTION_SECRET,
+        JAMBONES_REDIS_HOST: redis.host,
+        JAMBONES_REDIS_PORT: String(redis.port),
+        JAMBONES_NETWORK_CIDR: '127.0.1.0/24',
+        HTTP_PORT: String(httpPort),
+        SBC_REGBOT: '0',
+        JAMBONES_LOGLEVEL: process.env.BENCH_LOGLEVEL ?? 'info',
+      },
+    });
+    services.push(app);
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200, {
+      what: `sbc-registrar #${index} /readyz`,
+      abort: app.exited,
+      timeoutMs: 20_000,
+    });
+    return { pid: app.pid, httpPort };
+  };
+  const apps = [];
+  for (let i = 0; i < INSTANCES; i++) apps.push(await startApp(i));
   await sleep(300);
-  if (process.env.BENCH_PERF) writeFileSync(process.env.BENCH_PERF, `${engine.pid} ${app.pid}\n`);
+  if (process.env.BENCH_PERF) {
+    writeFileSync(process.env.BENCH_PERF, `${engine.pid} ${apps.map((a) => a.pid).join(' ')}\n`);
+  }
 
   /** Cumulative counts of sbc_register_duration_seconds buckets (all results), by upper bound in ms. */
   const appHandlerTimes = async () => {
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
     const buckets = new Map();
-    for (const [, le, value] of text.matchAll(
-      /^sbc_register_duration_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)$/gm,
-    )) {
+    const texts = await Promise.all(
+      apps.map(async ({ httpPort }) => (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()),
+    );
+    for (const [, le, value] of texts
+      .join('\n')
+      .matchAll(/^sbc_register_duration_seconds_bucket\{le="([^"]+)"[^}]*\} (\d+)$/gm)) {
       const bound = le === '+Inf' ? Infinity : Number(le) * 1000;
       buckets.set(bound, (buckets.get(bound) ?? 0) + Number(value));
     }
     return buckets;
   };
+
+  const appsCpuSeconds = () => apps.reduce((sum, { pid }) => sum + cpuSeconds(pid), 0);
 
   const flush = createRedisClient({ host: redis.host, port: redis.port });
   const dir = makeTempDir('bench-register');
@@ -226,7 +240,7 @@ async function main() {
     const count = Math.min(USERS, Math.round(rate * seconds));
     const appTimesBefore = await appHandlerTimes();
     const engineBefore = cpuSeconds(engine.pid);
-    const appBefore = cpuSeconds(app.pid);
+    const appBefore = appsCpuSeconds();
     const redisBefore = redis.pid ? cpuSeconds(redis.pid) : 0;
     const mysqlBefore = mysql.pid ? cpuSeconds(mysql.pid) : 0;
     const benchBefore = process.cpuUsage();
@@ -242,7 +256,7 @@ async function main() {
       timeoutMs: (seconds + 30) * 1000,
     });
     const engineCpu = cpuSeconds(engine.pid) - engineBefore;
-    const appCpu = cpuSeconds(app.pid) - appBefore;
+    const appCpu = appsCpuSeconds() - appBefore;
     const redisCpu = redis.pid ? cpuSeconds(redis.pid) - redisBefore : NaN;
     const mysqlCpu = mysql.pid ? cpuSeconds(mysql.pid) - mysqlBefore : NaN;
     const benchUsage = process.cpuUsage(benchBefore);
