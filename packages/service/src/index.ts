@@ -38,7 +38,7 @@ export {
   type TimeSeriesConfig,
   type TlsConfig,
 } from './config/jambonz.js';
-export { createLogger, callLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, callLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
 export { REDACTED_FIELDS } from './redact.js';
 export type * from './drachtio/types.js';
 export { createSrf, parseSipUri, stringifySipUri, isSipError, SipErrorClass } from './drachtio/srf.js';

@@ -37,6 +37,33 @@ export function createLogger(options: LoggerOptions): Logger {
   return logger;
 }
 
+/** The part of pino's asynchronous destination (sonic-boom) that tells whether a write is in flight. */
+interface AsyncDestination {
+  _writing: boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+function isAsyncDestination(stream: unknown): stream is AsyncDestination {
+  return typeof stream === 'object' && stream !== null && '_writing' in stream && 'once' in stream;
+}
+
+/**
+ * Resolves once the lines logged so far are written, or after `timeoutMs`: call it before
+ * `process.exit`. pino's own exit hook writes the queued lines synchronously but not the one an
+ * asynchronous write still has in flight, which the exit can then lose or put after the others.
+ */
+export function flushLogger(logger: Logger, timeoutMs = 2_000): Promise<void> {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (!isAsyncDestination(stream) || !stream._writing) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    stream.once('drain', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** One child logger per call (or registration): every line carries the SIP Call-ID as `callId`. */
 export function callLogger(logger: Logger, callId: string, bindings: Record<string, unknown> = {}): Logger {
   return logger.child({ ...bindings, callId });

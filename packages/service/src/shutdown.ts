@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { flushLogger } from './logger.js';
 
 /** One thing to do on shutdown, e.g. leave `<cluster>:active-sip`, close the pools. */
 export interface ShutdownStep {
@@ -87,6 +88,7 @@ export function onShutdown(
       }
       const code = failed ? 1 : 0;
       logger.info({ code }, 'exiting');
+      await flushLogger(logger);
       proc.exit(code);
       return code;
     })();

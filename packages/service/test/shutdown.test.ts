@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger, onShutdown, type ShutdownProcess } from '../src/index.js';
 import { runFixture } from './helpers/child.js';
 import { LogCapture } from './helpers/log-capture.js';
@@ -63,6 +63,17 @@ describe('onShutdown in a real process', () => {
     });
     expect(run.jsonLines().at(-2)).toMatchObject({ msg: 'shutdown step done', step: 'close redis' });
   });
+
+  it('writes every line logged before the exit, in order, while writes are still in flight', async () => {
+    const run = runFixture('shutdown-app.mjs', { FIXTURE_MODE: 'burst' });
+    await run.waitForLine((l) => l.msg === 'ready');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    const lines = run.jsonLines();
+    const burst = lines.filter((l) => l.msg === 'burst').map((l) => l.seq);
+    expect(burst).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+    expect(lines.at(-1)).toMatchObject({ msg: 'exiting', code: 0 });
+  });
 });
 
 describe('onShutdown with an injected process', () => {
@@ -90,7 +101,7 @@ describe('onShutdown with an injected process', () => {
     release();
     await capture.waitForMsg('exiting');
     expect(order).toEqual(['drain', 'close']);
-    expect(proc.exitCodes).toEqual([0]);
+    await vi.waitFor(() => expect(proc.exitCodes).toEqual([0]));
   });
 
   it('can be triggered without a signal and disposed', async () => {
