@@ -28,6 +28,20 @@ const MAC_LENGTH = 16;
 const TOTAL_LENGTH = SIGNED_LENGTH + MAC_LENGTH;
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
+const RANDOM_POOL_SIZE = 4096;
+let randomPool = randomBytes(RANDOM_POOL_SIZE);
+let randomOffset = 0;
+
+/** Copies `length` cryptographically random bytes into `target`, from a pool (one `randomBytes` per 4 KiB). */
+function fillRandom(target: Buffer, at: number, length: number): void {
+  if (randomOffset + length > RANDOM_POOL_SIZE) {
+    randomPool = randomBytes(RANDOM_POOL_SIZE);
+    randomOffset = 0;
+  }
+  randomPool.copy(target, at, randomOffset, randomOffset + length);
+  randomOffset += length;
+}
+
 /**
  * Stateless digest nonces: each carries its issue time and a random part, signed with
  * HMAC-SHA256, in 43 base64url characters. Any instance holding the secret can tell a nonce it
@@ -57,7 +71,7 @@ export class NonceManager {
     const bytes = Buffer.alloc(TOTAL_LENGTH);
     bytes.writeUInt8(VERSION, 0);
     bytes.writeUIntBE(Math.max(0, Math.floor(now)), 1, 6);
-    randomBytes(9).copy(bytes, 7);
+    fillRandom(bytes, 7, 9);
     this.mac(bytes.subarray(0, SIGNED_LENGTH)).copy(bytes, SIGNED_LENGTH);
     return bytes.toString('base64url');
   }

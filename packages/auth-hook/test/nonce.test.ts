@@ -15,6 +15,12 @@ describe('NonceManager', () => {
     expect(nonces.check(a, t0 + 10_000)).toEqual({ kind: 'valid', issuedAt: t0, ageSeconds: 10 });
   });
 
+  it('draws fresh random bits for every nonce, across refills of its random pool', () => {
+    const issued = Array.from({ length: 2000 }, () => nonces.issue(t0));
+    expect(new Set(issued).size).toBe(2000);
+    for (const n of issued) expect(nonces.check(n, t0).kind).toBe('valid');
+  });
+
   it('is valid up to maxAge, stale after', () => {
     const n = nonces.issue(t0);
     expect(nonces.check(n, t0 + 300_000).kind).toBe('valid');

@@ -13,13 +13,18 @@ export interface PasswordCipherOptions {
   legacyCrypto?: boolean;
 }
 
+/** A process uses one secret: its key is derived once (a SHA-256 per decrypted password otherwise). */
+let lastKey: { secret: string | undefined; key: Buffer } = { secret: undefined, key: Buffer.alloc(0) };
+
 /**
  * The key is the first 32 characters of the base64 SHA-256 of the secret, used as 32 bytes of
  * text: the base64 string itself is the key, it is never decoded.
  */
 function keyFor(secret: string): Buffer {
+  if (secret === lastKey.secret) return lastKey.key;
   const base64 = createHash('sha256').update(secret).digest('base64');
-  return Buffer.from(base64.slice(0, 32), 'utf8');
+  lastKey = { secret, key: Buffer.from(base64.slice(0, 32), 'utf8') };
+  return lastKey.key;
 }
 
 function algorithmFor(options: PasswordCipherOptions): 'aes-256-ctr' | 'aes-256-cbc' {
