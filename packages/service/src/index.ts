@@ -41,6 +41,7 @@ export {
 export { createLogger, callLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
 export { REDACTED_FIELDS } from './redact.js';
 export type * from './drachtio/types.js';
+export { batchWritesThisTurn } from './drachtio/batched-writes.js';
 export { createSrf, parseSipUri, stringifySipUri, isSipError, SipErrorClass } from './drachtio/srf.js';
 export {
   connectDrachtio,

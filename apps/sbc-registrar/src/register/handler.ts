@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Db } from '@sbc/db';
 import type { RegistrationStore } from '@sbc/redis';
-import type { Logger, SrfRequest, SrfResponse } from '@sbc/service';
+import { batchWritesThisTurn, type Logger, type SrfRequest, type SrfResponse } from '@sbc/service';
 import { requestLog } from '../log.js';
 import type { RaiseAlert, RegisterResult, RegistrarMetrics } from '../metrics.js';
 import { rewriteContactExpires } from '../sip.js';
@@ -55,6 +55,7 @@ export function headerLines(name: string, values: readonly string[]): string {
 }
 
 function send(res: SrfResponse, status: number, reason: string | undefined, headers: Record<string, string>) {
+  batchWritesThisTurn(res.socket);
   if (reason) res.send(status, reason, { headers });
   else res.send(status, { headers });
 }
