@@ -24,6 +24,11 @@ export interface StartRtpengineOptions {
   ngPort?: number;
   /** How many RTP ports to give it; a random block in 30000–49999. */
   mediaPorts?: number;
+  /**
+   * Named interfaces on `host` instead of one unnamed one: jambonz's SBCs offer with
+   * `direction: ['public', 'private']`, so their rtpengines run with these two names.
+   */
+  interfaceNames?: readonly string[];
 }
 
 /** Sends one NG command and returns rtpengine's dictionary answer (rejects after `timeoutMs`). */
@@ -65,7 +70,7 @@ export async function startRtpengine(options: StartRtpengineOptions = {}): Promi
       '--log-stderr',
       '--log-level=5',
       '--table=-1',
-      `--interface=${host}`,
+      ...(options.interfaceNames ?? ['']).map((name) => `--interface=${name ? `${name}/` : ''}${host}`),
       `--listen-ng=${host.includes(':') ? `[${host}]` : host}:${ngPort}`,
       `--port-min=${min}`,
       `--port-max=${max}`,
