@@ -54,6 +54,7 @@ export {
   type SbcAddressInput,
 } from './queries/sbc-addresses.js';
 export { lookupSystemInformation } from './queries/system-info.js';
+export { lookupSoleAccountOfServiceProvider } from './queries/service-providers.js';
 export {
   lookupAccountCapacities,
   lookupCallLimits,
