@@ -1,12 +1,17 @@
 import type { Db } from '@sbc/db';
 import { GatewayBlacklist, ServerSets, type Redis } from '@sbc/redis';
-import type { Logger, Metrics, Srf } from '@sbc/service';
-import { createLogAlertWriter, type AlertWriter } from './alerts.js';
+import {
+  createLogAlertSink,
+  parseNetworks,
+  type AlertSink,
+  type Logger,
+  type Metrics,
+  type Srf,
+} from '@sbc/service';
 import { FeatureServerDrain } from './drain.js';
 import { createExpirySweeper, type ExpirySweeper } from './expiry.js';
 import { createCarrierPinger, type CarrierPinger } from './gateway-ping.js';
 import { createAppMetrics, refreshSetGauges, type AppMetrics } from './metrics.js';
-import { NetworkMatcher } from './network.js';
 import { createOptionsHandler } from './options.js';
 
 /** The settings the app uses (AppConfig minus the connection details, which index.ts turns into clients). */
@@ -35,7 +40,8 @@ export interface AppDependencies {
    * connections for requests it receives, so there are no carrier pings.
    */
   canSendRequests: boolean;
-  alerts?: AlertWriter;
+  /** Where alerts go (default: log line + sbc_alerts_total). */
+  alerts?: AlertSink;
 }
 
 export interface SbcOptionsApp {
@@ -71,7 +77,7 @@ export function createApp(deps: AppDependencies): SbcOptionsApp {
     createOptionsHandler({
       sets,
       drain,
-      network: new NetworkMatcher(settings.networkCidrs),
+      network: parseNetworks(settings.networkCidrs),
       metrics: appMetrics,
       logger,
       endSession: (req) => srf.endSession(req),
@@ -94,7 +100,7 @@ export function createApp(deps: AppDependencies): SbcOptionsApp {
         db: deps.db,
         ...(deps.writeDb ? { writeDb: deps.writeDb } : {}),
         blacklist: new GatewayBlacklist(redis),
-        alerts: deps.alerts ?? createLogAlertWriter(logger, appMetrics),
+        alerts: deps.alerts ?? createLogAlertSink(logger, deps.metrics),
         metrics: appMetrics,
         logger,
         intervalMs: settings.sendOptionsPingIntervalSeconds * 1000,

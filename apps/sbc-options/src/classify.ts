@@ -1,5 +1,4 @@
-import type { SrfRequest } from '@sbc/service';
-import { unmapIpv4, type NetworkMatcher } from './network.js';
+import { unmapIpv4, type NetworkSet, type SrfRequest } from '@sbc/service';
 
 /**
  * Step 1 of an incoming OPTIONS: what kind of ping is it?
@@ -29,7 +28,7 @@ export interface StatusPing {
 export type Classified =
   { kind: 'external' } | { kind: 'untrusted'; ip: string; header: string } | StatusPing;
 
-export function classifyOptions(req: SrfRequest, network: NetworkMatcher): Classified {
+export function classifyOptions(req: SrfRequest, network: NetworkSet): Classified {
   const header = req.has('X-RTP-Status')
     ? 'X-RTP-Status'
     : req.has('X-FS-Status')

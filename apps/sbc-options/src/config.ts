@@ -10,22 +10,11 @@ import {
   networkCidrEnv,
   redisEnv,
   timeSeriesEnv,
+  parseSipStatusList,
   type ConfigOf,
   type ParseResult,
 } from '@sbc/service';
 import { DEFAULT_SOCKET_PATH } from './cli-protocol.js';
-
-/** `OPTIONS_RESPONSE_REMOVE`: comma-separated SIP status codes. */
-function parseStatusCodes(raw: string): ParseResult<number[]> {
-  const codes = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (!codes.every((c) => /^[1-6]\d\d$/.test(c))) {
-    return { ok: false, problem: 'is not a comma-separated list of SIP status codes (100-699)' };
-  }
-  return { ok: true, value: codes.map(Number) };
-}
 
 /** Seconds as jambonz multiplies them (`(X || 60) * 1000`): fractions allowed, must be positive. */
 function parseSeconds(raw: string): ParseResult<number> {
@@ -66,7 +55,7 @@ export const configSchema = {
     .int('OPTIONS_PING_TTL', 'seconds a gateway that failed a ping stays blacklisted', { min: 1 })
     .default(300),
   optionsResponseRemove: envVar
-    .custom('OPTIONS_RESPONSE_REMOVE', 'SIP status codes that turn pinging a gateway off', parseStatusCodes)
+    .custom('OPTIONS_RESPONSE_REMOVE', 'SIP status codes that turn pinging a gateway off', parseSipStatusList)
     .default([]),
   socketPath: envVar.string('SBC_SOCKET_PATH', 'Unix socket of the drain CLI').default(DEFAULT_SOCKET_PATH),
 };

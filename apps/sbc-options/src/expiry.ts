@@ -1,5 +1,5 @@
 import type { ServerSets } from '@sbc/redis';
-import type { Logger } from '@sbc/service';
+import { createPeriodicTask, type Logger } from '@sbc/service';
 import type { FeatureServerDrain } from './drain.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -31,8 +31,6 @@ export function createExpirySweeper(deps: {
   afterSweep?: () => Promise<void>;
 }): ExpirySweeper {
   const log = deps.logger.child({ component: 'expiry' });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
   let failing = false;
 
   const sweep = async (): Promise<Record<(typeof EXPIRING_SETS)[number], string[]>> => {
@@ -56,33 +54,22 @@ export function createExpirySweeper(deps: {
     return removed;
   };
 
-  const tick = (): void => {
-    if (running) return;
-    running = sweep()
-      .then(() => {
-        if (failing) log.info('sweeping works again');
-        failing = false;
-      })
-      .catch((err: unknown) => {
-        if (!failing) log.warn({ err }, 'cannot sweep the server sets (will retry)');
-        failing = true;
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  };
+  const task = createPeriodicTask({
+    intervalMs: deps.checkExpiresIntervalMs,
+    run: async () => {
+      await sweep();
+      if (failing) log.info('sweeping works again');
+      failing = false;
+    },
+    onError: (err) => {
+      if (!failing) log.warn({ err }, 'cannot sweep the server sets (will retry)');
+      failing = true;
+    },
+  });
 
   return {
     sweep,
-    start() {
-      if (timer) return;
-      tick();
-      timer = setInterval(tick, deps.checkExpiresIntervalMs);
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    start: () => task.start(0),
+    stop: () => task.stop(),
   };
 }

@@ -1,7 +1,6 @@
 import { lookupGatewaysForOptionsPing, updateSipGateway, type CarrierGateway, type Db } from '@sbc/db';
 import type { GatewayBlacklist } from '@sbc/redis';
-import type { Logger, Srf } from '@sbc/service';
-import type { AlertWriter } from './alerts.js';
+import { createPeriodicTask, sendRequest, type AlertSink, type Logger, type Srf } from '@sbc/service';
 import type { AppMetrics } from './metrics.js';
 
 /** Where the OPTIONS ping to a gateway goes, as jambonz builds it. */
@@ -66,7 +65,7 @@ export function createCarrierPinger(deps: {
   /** Pool for the UPDATE (JAMBONES_MYSQL_WRITE_*), else `db`. */
   writeDb?: Db;
   blacklist: GatewayBlacklist;
-  alerts: AlertWriter;
+  alerts: AlertSink;
   metrics: AppMetrics;
   logger: Logger;
   intervalMs: number;
@@ -77,53 +76,30 @@ export function createCarrierPinger(deps: {
   const log = deps.logger.child({ component: 'carrier-ping' });
   const waitMs = Math.min(deps.intervalMs, MAX_PING_WAIT_MS);
   const labelled = new Map<string, { sip_gateway_sid: string; gateway: string }>();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = true;
   let halted = false;
   let skippedLogged = false;
   let everConnected = false;
   /** Ends the pings still waiting for an answer (on stop). */
-  const pending = new Set<() => void>();
+  let abort = new AbortController();
 
-  /**
-   * One OPTIONS. The callback form of srf.request matters: srf calls it and hands over the response
-   * from the same read when the engine sends both together (loopback), so the listener must be on
-   * before the callback returns; with the promise form the response would come before `await` resumes.
-   */
-  const ping = (target: PingTarget): Promise<PingResult> =>
-    new Promise<PingResult>((resolve) => {
-      let settled = false;
-      const settle = (result: PingResult): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timeout);
-        pending.delete(abort);
-        resolve(result);
-      };
-      const abort = (): void => settle({ ok: false, status: -1, reason: 'stopped' });
-      const timeout = setTimeout(() => settle({ ok: false, status: 408, reason: 'no answer' }), waitMs);
-      pending.add(abort);
-      try {
-        deps.srf.request(target.uri, { method: 'OPTIONS', proxy: target.proxy }, (err, request) => {
-          if (err || !request) {
-            const error = err instanceof Error ? err.message : typeof err === 'string' ? err : 'not sent';
-            settle({ ok: false, status: 0, reason: 'not sent', error });
-            return;
-          }
-          request.on('response', (res) => {
-            if (res.status >= 200) settle({ ok: res.status === 200, status: res.status, reason: res.reason });
-          });
-        });
-      } catch (err) {
-        settle({
-          ok: false,
-          status: 0,
-          reason: 'not sent',
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    });
+  const ping = async (target: PingTarget): Promise<PingResult> => {
+    const outcome = await sendRequest(
+      deps.srf,
+      target.uri,
+      { method: 'OPTIONS', proxy: target.proxy },
+      { timeoutMs: waitMs, signal: abort.signal },
+    );
+    switch (outcome.kind) {
+      case 'response':
+        return { ok: outcome.res.status === 200, status: outcome.res.status, reason: outcome.res.reason };
+      case 'timeout':
+        return { ok: false, status: 408, reason: 'no answer' };
+      case 'aborted':
+        return { ok: false, status: -1, reason: 'stopped' };
+      case 'error':
+        return { ok: false, status: 0, reason: 'not sent', error: outcome.message };
+    }
+  };
 
   const handle = async (gateway: CarrierGateway, target: PingTarget, result: PingResult): Promise<void> => {
     const sid = gateway.sip_gateway_sid;
@@ -138,16 +114,15 @@ export function createCarrierPinger(deps: {
     const carrier = gateway.carrier;
     const started = await deps.blacklist.set(sid, deps.ttlSeconds);
     if (started) {
-      deps.alerts.write({
-        alert: 'options-ping-failed',
+      deps.alerts.alert({
+        alert_type: 'options-ping-failed',
         message:
           result.status === 0
             ? `Options ping ${target.label} unsuccessfully, error: ${result.error ?? result.reason}`
             : `Options ping ${target.label} unsuccessfully, received: ${result.status}`,
         account_sid: carrier.account_sid,
         service_provider_sid: carrier.service_provider_sid,
-        voip_carrier_sid: gateway.voip_carrier_sid,
-        sip_gateway_sid: sid,
+        detail: { voip_carrier_sid: gateway.voip_carrier_sid, sip_gateway_sid: sid },
       });
     } else {
       log.debug({ ...where, status: result.status }, 'carrier gateway still fails OPTIONS');
@@ -156,13 +131,12 @@ export function createCarrierPinger(deps: {
       await updateSipGateway(deps.writeDb ?? deps.db, sid, { send_options_ping: false });
       deps.metrics.gatewayUp.remove({ sip_gateway_sid: sid, gateway: target.label });
       labelled.delete(sid);
-      deps.alerts.write({
-        alert: 'options-ping-disabled',
+      deps.alerts.alert({
+        alert_type: 'options-ping-disabled',
         message: `Disabling Options ping for ${gateway.ipv4} in carrier ${carrier.name}(${carrier.voip_carrier_sid})`,
         account_sid: carrier.account_sid,
         service_provider_sid: carrier.service_provider_sid,
-        voip_carrier_sid: gateway.voip_carrier_sid,
-        sip_gateway_sid: sid,
+        detail: { voip_carrier_sid: gateway.voip_carrier_sid, sip_gateway_sid: sid },
       });
     }
   };
@@ -200,44 +174,35 @@ export function createCarrierPinger(deps: {
     return results;
   };
 
-  const schedule = (delayMs: number): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      const startedAt = Date.now();
+  const task = createPeriodicTask({
+    intervalMs: deps.intervalMs,
+    run: async () => {
       if (!deps.isEngineConnected()) {
         // Before the first connection this is just start-up; after it, the engine went away.
         if (everConnected && !skippedLogged)
           log.warn('SIP engine not connected: carrier OPTIONS pings skipped until it is');
         skippedLogged = everConnected;
-        schedule(everConnected ? deps.intervalMs : Math.min(deps.intervalMs, 1000));
-        return;
+        return everConnected ? deps.intervalMs : Math.min(deps.intervalMs, 1000);
       }
       everConnected = true;
       skippedLogged = false;
-      running = runRound()
-        .catch((err: unknown) => log.error({ err }, 'carrier OPTIONS ping round failed'))
-        .finally(() => {
-          running = undefined;
-          schedule(Math.max(0, deps.intervalMs - (Date.now() - startedAt)));
-        });
-    }, delayMs);
-  };
+      await runRound();
+    },
+    onError: (err) => log.error({ err }, 'carrier OPTIONS ping round failed'),
+  });
 
   return {
     runRound,
     start() {
-      if (!stopped) return;
-      stopped = false;
+      if (task.started) return;
       halted = false;
-      schedule(0);
+      abort = new AbortController();
+      task.start(0);
     },
     async stop() {
-      stopped = true;
       halted = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      for (const abort of [...pending]) abort();
-      await running;
+      abort.abort();
+      await task.stop();
     },
   };
 }

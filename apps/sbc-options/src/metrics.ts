@@ -27,7 +27,6 @@ export interface AppMetrics {
   serviceUrls: PlainGauge;
   gatewayUp: LabeledGauge<'sip_gateway_sid' | 'gateway'>;
   gatewayPings: LabeledCounter<'result'>;
-  alerts: LabeledCounter<'alert'>;
 }
 
 /** Every metric sbc-options exports (README.md lists them). */
@@ -71,11 +70,6 @@ export function createAppMetrics(metrics: Metrics): AppMetrics {
       'sbc_carrier_gateway_pings_total',
       'OPTIONS pings sent to carrier gateways',
       ['result'],
-    ),
-    alerts: metrics.counter(
-      'sbc_alerts_total',
-      'alerts written (see the log line with the same alert field)',
-      ['alert'],
     ),
   };
 }

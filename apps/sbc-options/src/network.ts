@@ -1,15 +1,9 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 /**
- * Addresses as the server sets store them, and the JAMBONES_NETWORK_CIDR check. Kept free of other
- * dependencies: the CLI binary imports it too.
+ * Addresses as the server sets store them (the JAMBONES_NETWORK_CIDR check is @sbc/service's
+ * `parseNetworks`). Kept free of other dependencies: the CLI binary imports it too.
  */
-
-/** An IPv4-mapped IPv6 source (`::ffff:127.0.1.5`) as the IPv4 address it is. */
-export function unmapIpv4(ip: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return mapped?.[1] ?? ip;
-}
 
 /**
  * `ip:port` as jambonz writes `<cluster>:active-fs` members. An IPv6 address is bracketed
@@ -56,25 +50,4 @@ export function parseServerName(input: string): ServerName | undefined {
 /** True when `member` (an `active-fs` entry) is named by a drained entry, by address or by `ip:port`. */
 export function isDrainedMember(member: string, drained: ReadonlySet<string>): boolean {
   return drained.has(member) || drained.has(hostOfMember(member));
-}
-
-/** Matches source addresses against JAMBONES_NETWORK_CIDR (IPv4 and IPv6 networks). */
-export class NetworkMatcher {
-  private readonly list = new BlockList();
-
-  constructor(readonly cidrs: readonly string[]) {
-    for (const cidr of cidrs) {
-      const [address = '', prefix = ''] = cidr.split('/');
-      const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-      const bits = prefix === '' ? (type === 'ipv6' ? 128 : 32) : Number(prefix);
-      this.list.addSubnet(address, bits, type);
-    }
-  }
-
-  contains(address: string): boolean {
-    const ip = unmapIpv4(address);
-    const family = isIP(ip);
-    if (family === 0) return false;
-    return this.list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
-  }
 }

@@ -1,9 +1,8 @@
 import type { ServerSets } from '@sbc/redis';
-import { callLogger, type Logger, type SrfRequest, type SrfResponse } from '@sbc/service';
+import { callLogger, type Logger, type NetworkSet, type SrfRequest, type SrfResponse } from '@sbc/service';
 import { classifyOptions } from './classify.js';
 import type { FeatureServerDrain } from './drain.js';
 import type { AppMetrics } from './metrics.js';
-import type { NetworkMatcher } from './network.js';
 import { applyStatusPing } from './server-status.js';
 
 /** Retry-After (s) on the 503 sent when Redis cannot be reached. */
@@ -12,7 +11,7 @@ export const RETRY_AFTER_SECONDS = 5;
 export interface OptionsHandlerDeps {
   sets: ServerSets;
   drain: FeatureServerDrain;
-  network: NetworkMatcher;
+  network: NetworkSet;
   metrics: AppMetrics;
   logger: Logger;
   /** Ends the engine session of a request in outbound (listen) mode; a no-op when dialing. */

@@ -44,7 +44,7 @@ let carrierSid: string;
 let uas: SippRun | undefined;
 const logs: Record<string, unknown>[] = [];
 
-const alerts = (kind: string) => logs.filter((l) => l.alert === kind);
+const alerts = (kind: string) => logs.filter((l) => l.alert_type === kind);
 const metricsText = () => metrics.registry.metrics();
 const failedPings = async () =>
   metricValue(await metricsText(), 'sbc_carrier_gateway_pings_total', { result: 'failed' }) ?? 0;
@@ -153,7 +153,7 @@ it('turns pinging off in MySQL for a code in OPTIONS_RESPONSE_REMOVE, with an al
   );
   expect(Boolean(row?.send_options_ping)).toBe(false);
   expect(alerts('options-ping-disabled')[0]).toMatchObject({
-    level: 40,
+    level: 50,
     sip_gateway_sid: removedSid,
     voip_carrier_sid: carrierSid,
     msg: `Disabling Options ping for ${CARRIER} in carrier pinged carrier(${carrierSid})`,
@@ -185,11 +185,11 @@ it('503: blacklists the gateway with OPTIONS_PING_TTL and writes one alert for t
   const mine = alerts('options-ping-failed').filter((a) => a.sip_gateway_sid === gatewaySid);
   expect(mine).toHaveLength(1);
   expect(mine[0]).toMatchObject({
-    level: 40,
+    level: 50,
     voip_carrier_sid: carrierSid,
     msg: `Options ping ${CARRIER}:${gatewayPort};transport=udp unsuccessfully, received: 503`,
   });
-  expect(metricValue(await metricsText(), 'sbc_alerts_total', { alert: 'options-ping-failed' })).toBe(2);
+  expect(metricValue(await metricsText(), 'sbc_alerts_total', { alert_type: 'options-ping-failed' })).toBe(2);
 });
 
 it('no answer at all: stays blacklisted within the same episode', async () => {

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, schemaSql, type Db } from '@sbc/db';
 import {
+  createDatabaseUser,
   freeTcpPort,
+  mysqlEnv,
   runSipp,
   scenarioPath,
   startEngine,
@@ -14,10 +16,12 @@ import {
   waitUntil,
   type EngineService,
   type MysqlService,
-  type RedisService,
   type SippResult,
   type TestDatabase,
 } from '@sbc/testkit';
+
+/** Shared with the other apps' tests. */
+export { engineEnv, metricValue, redisEnv } from '@sbc/testkit';
 
 export const appDir = fileURLToPath(new URL('..', import.meta.url));
 export const indexJs = join(appDir, 'dist/index.js');
@@ -49,46 +53,24 @@ export interface TestMysql {
   stop(): Promise<void>;
 }
 
-/** MariaDB with the jambonz schema and an application user `sbc` (JAMBONES_MYSQL_PASSWORD is required). */
+/** MariaDB with the jambonz schema and an application user (JAMBONES_MYSQL_PASSWORD is required). */
 export async function startTestMysql(): Promise<TestMysql> {
   const mysql = await startMysql();
   const database = await mysql.createDatabase({ schema: schemaSql() });
-  const db = createDb({
-    host: database.host,
-    port: database.port,
-    user: database.user,
-    password: database.password,
-    database: database.database,
-  });
-  const user = `sbc_${randomUUID().slice(0, 8)}`;
-  const password = 'sbc-options-test';
-  await db.execute(`CREATE USER '${user}'@'%' IDENTIFIED BY '${password}'`, []);
-  await db.execute(`GRANT ALL ON \`${database.database}\`.* TO '${user}'@'%'`, []);
+  const { host, port, user, password } = database;
+  const db = createDb({ host, port, user, password, database: database.database });
+  const env = mysqlEnv(database, await createDatabaseUser(mysql, database));
   return {
     mysql,
     database,
     db,
-    env: {
-      JAMBONES_MYSQL_HOST: database.host,
-      JAMBONES_MYSQL_PORT: String(database.port),
-      JAMBONES_MYSQL_USER: user,
-      JAMBONES_MYSQL_PASSWORD: password,
-      JAMBONES_MYSQL_DATABASE: database.database,
-    },
+    env,
     async stop() {
       await db.close();
       await database.drop();
       await mysql.stop();
     },
   };
-}
-
-export function redisEnv(redis: RedisService): Record<string, string> {
-  return { JAMBONES_REDIS_HOST: redis.host, JAMBONES_REDIS_PORT: String(redis.port) };
-}
-
-export function engineEnv(engine: EngineService): Record<string, string> {
-  return { DRACHTIO_HOST: engine.host, DRACHTIO_PORT: String(engine.port), DRACHTIO_SECRET: engine.secret };
 }
 
 export function withEngine(): Promise<EngineService> {
@@ -244,21 +226,4 @@ export function xMembers(result: SippResult): number | undefined {
   const all = [...result.messages.matchAll(/^\s*X-Members:\s*(\d+)\s*$/gim)];
   const last = all[all.length - 1];
   return last?.[1] === undefined ? undefined : Number(last[1]);
-}
-
-/** The value of one series in Prometheus text, e.g. `sbc_feature_servers{state="active"}`. */
-export function metricValue(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-z_]+)(?:\{([^}]*)\})?\s+(\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const have = new Map<string, string>();
-    for (const m of (match[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)) have.set(m[1] ?? '', m[2] ?? '');
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(match[3]);
-  }
-  return undefined;
 }

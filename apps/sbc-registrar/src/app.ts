@@ -9,10 +9,20 @@
 import { NonceManager, type DigestAlgorithm } from '@sbc/auth-hook';
 import type { Db } from '@sbc/db';
 import { NonceStore, RegistrationStore, type Redis } from '@sbc/redis';
-import type { EngineInfo, Logger, Metrics, Srf } from '@sbc/service';
-import { SbcAddressKeeper, privateSipAddress } from './addresses.js';
+import {
+  createLogAlertSink,
+  createPeriodicTask,
+  parseNetworks,
+  privateSipAddress,
+  type AlertSink,
+  type EngineInfo,
+  type Logger,
+  type Metrics,
+  type Srf,
+} from '@sbc/service';
+import { SbcAddressKeeper } from './addresses.js';
 import type { RegistrarConfig } from './config.js';
-import { createAlerts, createRegistrarMetrics, type RaiseAlert, type RegistrarMetrics } from './metrics.js';
+import { createRegistrarMetrics, type RegistrarMetrics } from './metrics.js';
 import { RegbotManager, type RegbotManagerOptions } from './regbot/manager.js';
 import type { Resolver } from './regbot/resolve.js';
 import { createRegisterHandler, type RegisterOptions } from './register/handler.js';
@@ -100,7 +110,7 @@ export interface RegistrarDeps {
 
 export interface RegistrarApp {
   readonly metrics: RegistrarMetrics;
-  readonly alert: RaiseAlert;
+  readonly alerts: AlertSink;
   readonly registrations: RegistrationStore;
   readonly nonces: NonceManager;
   readonly regbot: RegbotManager | undefined;
@@ -109,7 +119,7 @@ export interface RegistrarApp {
   engine(): EngineInfo | undefined;
   /**
    * The engine (re)connected: note its addresses, record the public ones, start the regbot. Call it
-   * from srf's `connect` (connectDrachtio().connected()).
+   * from `connectDrachtio(…).onEngine`.
    */
   engineConnected(engine: EngineInfo): Promise<void>;
   /** Stops timers and outbound registrations (releasing the regbot token unless `release: false`). */
@@ -120,7 +130,8 @@ export interface RegistrarApp {
 export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
   const { srf, db, redis, logger, options } = deps;
   const metrics = createRegistrarMetrics(deps.metrics);
-  const alert = createAlerts(logger, metrics);
+  const alerts = createLogAlertSink(logger, deps.metrics);
+  const network = parseNetworks(options.networkCidrs);
   const registrations = new RegistrationStore(redis);
   const nonces = new NonceManager({
     secret: options.auth.nonceSecret,
@@ -136,7 +147,7 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
       registrations,
       logger,
       metrics,
-      alert,
+      alerts,
       options: options.register,
       auth: { ...options.auth, nonces, replayGuard, retryAfterSeconds: options.register.retryAfterSeconds },
       privateSipAddress: () => privateAddress,
@@ -152,7 +163,7 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
         redis,
         logger,
         metrics,
-        alert,
+        alerts,
         options: options.regbot,
         engine: () => engine,
         ...(deps.resolver !== undefined && { resolver: deps.resolver }),
@@ -160,29 +171,22 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
       })
     : undefined;
 
-  const countUsers = async () => {
-    try {
-      metrics.registeredUsers.set(await registrations.count());
-    } catch (err) {
-      logger.debug({ err }, 'cannot count registered users');
-    }
-  };
-  const purge = async () => {
-    try {
-      await registrations.purgeExpired();
-    } catch (err) {
-      logger.debug({ err }, 'cannot purge expired registrations');
-    }
-  };
-  const timers = [
-    setInterval(() => void countUsers(), options.usersGaugeIntervalMs),
-    setInterval(() => void purge(), options.purgeIntervalMs),
-  ];
-  for (const timer of timers) timer.unref();
+  const usersGauge = createPeriodicTask({
+    intervalMs: options.usersGaugeIntervalMs,
+    run: async () => metrics.registeredUsers.set(await registrations.count()),
+    onError: (err) => logger.debug({ err }, 'cannot count registered users'),
+  });
+  const purge = createPeriodicTask({
+    intervalMs: options.purgeIntervalMs,
+    run: () => registrations.purgeExpired().then(() => undefined),
+    onError: (err) => logger.debug({ err }, 'cannot purge expired registrations'),
+  });
+  usersGauge.start();
+  purge.start();
 
   return {
     metrics,
-    alert,
+    alerts,
     registrations,
     nonces,
     regbot,
@@ -190,16 +194,14 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
     engine: () => engine,
     async engineConnected(info) {
       engine = info;
-      privateAddress = privateSipAddress(info, options.networkCidrs);
+      privateAddress = privateSipAddress(info, network);
       logger.info({ hostports: info.hostports, privateSipAddress: privateAddress }, 'SIP engine addresses');
       await sbcAddresses.start(info);
-      void countUsers();
+      void usersGauge.runNow();
       regbot?.start();
     },
     async stop(stopOptions = {}) {
-      for (const timer of timers) clearInterval(timer);
-      sbcAddresses.stop();
-      await regbot?.stop(stopOptions);
+      await Promise.all([usersGauge.stop(), purge.stop(), sbcAddresses.stop(), regbot?.stop(stopOptions)]);
     },
   };
 }

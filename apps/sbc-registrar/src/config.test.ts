@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@sbc/service';
-import { deriveNonceSecret, loadRegistrarConfig, registrarVariables } from './config.js';
+import { ConfigError, deriveNonceSecret } from '@sbc/service';
+import { loadRegistrarConfig, registrarVariables } from './config.js';
 
 const BASE = {
   DRACHTIO_HOST: '127.0.0.1',

@@ -1,61 +1,21 @@
-import { createHmac } from 'node:crypto';
-import { parseDigestAlgorithm, type DigestAlgorithm } from '@sbc/auth-hook';
 import {
   clusterIdEnv,
   configVariables,
+  digestAuthEnv,
   drachtioEnv,
   encryptionEnv,
   envVar,
-  group,
   httpPortEnv,
   JAMBONZ_DEFAULT_NETWORK_CIDRS,
   logLevelEnv,
   loadConfig,
   mysqlEnv,
   networkCidrEnv,
+  parseSipStatusList,
   redisEnv,
   type ConfigOf,
   type Env,
-  type Parser,
 } from '@sbc/service';
-
-/** `SBC_DIGEST_ALGORITHMS=MD5,SHA-256`: the challenges offered, in this order (one WWW-Authenticate each). */
-const parseAlgorithms: Parser<DigestAlgorithm[]> = (raw) => {
-  const names = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  const algorithms: DigestAlgorithm[] = [];
-  for (const name of names) {
-    const algorithm = parseDigestAlgorithm(name);
-    if (algorithm === undefined) return { ok: false, problem: `is not a list of MD5, SHA-256 (${name}?)` };
-    if (!algorithms.includes(algorithm)) algorithms.push(algorithm);
-  }
-  if (algorithms.length === 0) return { ok: false, problem: 'is not a list of MD5, SHA-256' };
-  return { ok: true, value: algorithms };
-};
-
-/** `REGISTER_RESPONSE_REMOVE=403,404`: SIP status codes. */
-const parseStatusList: Parser<number[]> = (raw) => {
-  const codes = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (!codes.every((c) => /^[1-6]\d\d$/.test(c)))
-    return { ok: false, problem: 'is not a comma-separated list of SIP status codes' };
-  return { ok: true, value: codes.map(Number) };
-};
-
-/** The label the nonce secret is derived under when only ENCRYPTION_SECRET / JWT_SECRET is set. */
-const NONCE_KEY_LABEL = 'sbc-registrar digest nonce v1';
-
-/**
- * The nonce key: `SBC_NONCE_SECRET`, else HMAC-SHA256(ENCRYPTION_SECRET || JWT_SECRET, label) so every
- * instance of a cluster (which shares those secrets) signs and checks the same nonces.
- */
-export function deriveNonceSecret(encryptionSecret: string): string {
-  return createHmac('sha256', encryptionSecret).update(NONCE_KEY_LABEL).digest('hex');
-}
 
 /**
  * Every variable sbc-registrar reads: jambonz sbc-sip-sidecar's names and defaults, plus a few of ours
@@ -86,46 +46,7 @@ export const registrarSchema = {
       .int('DEAD_SBC_IN_SECOND', 'sbc_addresses rows not refreshed for this long are deleted', { min: 1 })
       .default(3600),
   },
-  auth: group(
-    {
-      // Read here too (the same variables), to derive the nonce key from them.
-      encryption: encryptionEnv(),
-      nonceSecret: envVar
-        .secret('SBC_NONCE_SECRET', 'key signing digest nonces, the same on every instance')
-        .check((v) => Buffer.byteLength(v) >= 16, 'must be at least 16 bytes')
-        .optional(),
-      nonceMaxAgeSeconds: envVar
-        .int('SBC_NONCE_MAX_AGE', 'seconds a digest nonce stays fresh (then stale=true)', { min: 5 })
-        .default(300),
-      algorithms: envVar
-        .custom('SBC_DIGEST_ALGORITHMS', 'digest algorithms offered with local credentials', parseAlgorithms)
-        .default(['MD5', 'SHA-256']),
-      hookAlgorithms: envVar
-        .custom(
-          'SBC_HOOK_DIGEST_ALGORITHMS',
-          'digest algorithms offered when an auth hook decides',
-          parseAlgorithms,
-        )
-        .default(['MD5']),
-      hookTimeoutMs: envVar
-        .int('SBC_AUTH_HOOK_TIMEOUT_MS', 'give up on the auth hook after this many ms (then 503)', {
-          min: 100,
-          max: 60_000,
-        })
-        .default(5000),
-    },
-    (v, context) => {
-      const { encryption, ...auth } = v;
-      const base = auth.nonceSecret ?? encryption.secret;
-      if (base === undefined) {
-        context.problem(
-          'SBC_NONCE_SECRET',
-          'SBC_NONCE_SECRET is required (key of digest nonces, shared by all instances), or set ENCRYPTION_SECRET / JWT_SECRET to derive it',
-        );
-      }
-      return { ...auth, nonceSecret: auth.nonceSecret ?? deriveNonceSecret(base ?? '') };
-    },
-  ),
+  auth: digestAuthEnv(),
   register: {
     cachedRefresh: envVar
       .bool('SBC_REGISTER_CACHED_REFRESH', 'answer re-REGISTERs from the same ip:port without auth')
@@ -174,7 +95,7 @@ export const registrarSchema = {
       .custom(
         'REGISTER_RESPONSE_REMOVE',
         'carrier answers (e.g. 403) that count towards disabling its registration',
-        parseStatusList,
+        parseSipStatusList,
       )
       .default([]),
     initialDelayMs: envVar

@@ -14,7 +14,6 @@ import {
   drachtioReadinessCheck,
   exitOnConfigError,
   onShutdown,
-  parseEngineHostports,
 } from '@sbc/service';
 import { createRegistrar, registrarOptions } from './app.js';
 import { loadRegistrarConfig } from './config.js';
@@ -29,16 +28,10 @@ const srf = createSrf();
 
 const app = createRegistrar({ srf, db, redis, logger, metrics, options: registrarOptions(config) });
 
-srf.on('connect', (err, hostports, _version, localHostports) => {
-  if (err) return;
-  const engine = {
-    hostports: parseEngineHostports(hostports),
-    localHostports: parseEngineHostports(localHostports),
-    version: _version,
-  };
+const drachtio = connectDrachtio(srf, config.drachtio, logger);
+drachtio.onEngine((engine) => {
   app.engineConnected(engine).catch((error: unknown) => logger.error({ err: error }, 'engine setup failed'));
 });
-const drachtio = connectDrachtio(srf, config.drachtio, logger);
 
 const health = createHealthServer({
   port: config.httpPort,

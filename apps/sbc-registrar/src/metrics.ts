@@ -1,4 +1,4 @@
-import type { Logger, Metrics } from '@sbc/service';
+import type { Metrics } from '@sbc/service';
 
 /** What became of a REGISTER (the `result` label). */
 export type RegisterResult =
@@ -15,7 +15,6 @@ export interface RegistrarMetrics {
   hookDuration: Histogram;
   nonceRejections: Counter;
   registeredUsers: Gauge;
-  alerts: Counter;
   sbcAddressRefreshes: Counter;
   regbotRequests: Counter;
   regbotRegistrations: Gauge;
@@ -47,7 +46,6 @@ export function createRegistrarMetrics(metrics: Metrics): RegistrarMetrics {
       ['reason'],
     ),
     registeredUsers: metrics.gauge('sbc_registered_users', 'unexpired registrations in Redis (all realms)'),
-    alerts: metrics.counter('sbc_alerts_total', 'alerts raised, by type', ['type']),
     sbcAddressRefreshes: metrics.counter(
       'sbc_address_refreshes_total',
       'public SBC address upserts into sbc_addresses, by result',
@@ -64,26 +62,5 @@ export function createRegistrarMetrics(metrics: Metrics): RegistrarMetrics {
       ['state'],
     ),
     regbotLeader: metrics.gauge('sbc_regbot_leader', '1 while this instance holds the regbot token'),
-  };
-}
-
-/** Alert types (jambonz's where it has one). */
-export type AlertType =
-  | 'webhook-failure'
-  | 'webhook-connection-failure'
-  | 'account-device-limit'
-  | 'regbot-failure'
-  | 'regbot-disabled';
-
-export type RaiseAlert = (type: AlertType, message: string, details?: Record<string, unknown>) => void;
-
-/**
- * jambonz writes alerts to InfluxDB; here an alert is an error log line carrying `alert: <type>` plus
- * the `sbc_alerts_total{type}` counter, which a Prometheus rule can page on.
- */
-export function createAlerts(logger: Logger, metrics: RegistrarMetrics): RaiseAlert {
-  return (type, message, details = {}) => {
-    metrics.alerts.inc({ type });
-    logger.error({ ...details, alert: type }, message);
   };
 }

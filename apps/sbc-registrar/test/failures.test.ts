@@ -24,7 +24,7 @@ import {
   type RunningRegistrar,
   type Stack,
 } from './helpers.js';
-import { authorization, challengesOf, SipPhone } from './sip-phone.js';
+import { authorization, challengesOf, SipPhone } from '@sbc/testkit';
 
 const HOOK_REALM = 'hook.sbc.test';
 const LOCAL_REALM = 'local.sbc.test';
@@ -60,7 +60,8 @@ async function withPhone<T>(use: (phone: SipPhone) => Promise<T>): Promise<T> {
   }
 }
 
-const alerts = async (type: string) => metricValue(await registrar!.scrape(), 'sbc_alerts_total', { type });
+const alerts = async (type: string) =>
+  metricValue(await registrar!.scrape(), 'sbc_alerts_total', { alert_type: type });
 
 beforeAll(async () => {
   [stack, redis] = await Promise.all([startStack(), startRedis()]);

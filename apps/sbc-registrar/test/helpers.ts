@@ -1,7 +1,7 @@
 /**
- * The real parts every test file starts once (beforeAll): the SIP engine, Redis, MariaDB with the
- * jambonz schema, the fake customer hook; and the registrar app built exactly as index.ts builds it
- * (config from an environment map → registrarOptions → createRegistrar), connected to the engine.
+ * The real parts every test file starts once (beforeAll): @sbc/testkit's stack (SIP engine, Redis,
+ * MariaDB with the jambonz schema), the fake customer hook; and the registrar app built exactly as
+ * index.ts builds it (config from an environment map → registrarOptions → createRegistrar).
  */
 import { fileURLToPath } from 'node:url';
 import { schemaSql, createDb, type Db } from '@sbc/db';
@@ -18,14 +18,11 @@ import {
   type Srf,
 } from '@sbc/service';
 import {
-  startEngine,
-  startMysql,
-  startRedis,
-  type EngineService,
-  type MysqlService,
-  type RedisService,
+  metricValue as sampleValue,
+  redisEnv,
+  startSbcStack,
+  type SbcStack,
   type StartEngineOptions,
-  type TestDatabase,
 } from '@sbc/testkit';
 import { createRegistrar, registrarOptions, type RegistrarApp, type RegistrarOptions } from '../src/app.js';
 import { loadRegistrarConfig } from '../src/config.js';
@@ -39,39 +36,21 @@ export function scenario(name: string): string {
   return fileURLToPath(new URL(`./scenarios/${name}.xml`, import.meta.url));
 }
 
-export interface Stack {
-  engine: EngineService;
-  redis: RedisService;
-  mysql: MysqlService;
-  database: TestDatabase;
+export interface Stack extends SbcStack {
+  /** Root connection to the test database, for seeding and checking. */
   db: Db;
-  stop(): Promise<void>;
 }
 
 export async function startStack(options: { engine?: StartEngineOptions } = {}): Promise<Stack> {
-  const [engine, redis, mysql] = await Promise.all([
-    startEngine({ loglevel: 'warning', ...options.engine }),
-    startRedis(),
-    startMysql(),
-  ]);
-  const database = await mysql.createDatabase({ schema: schemaSql() });
-  const db = createDb({
-    host: database.host,
-    port: database.port,
-    user: database.user,
-    password: database.password,
-    database: database.database,
-  });
+  const stack = await startSbcStack({ schema: schemaSql(), ...options });
+  const { host, port, user, password, database } = stack.database;
+  const db = createDb({ host, port, user, password, database });
   return {
-    engine,
-    redis,
-    mysql,
-    database,
+    ...stack,
     db,
     async stop() {
       await db.close().catch(() => undefined);
-      await database.drop().catch(() => undefined);
-      await Promise.all([engine.stop(), redis.stop(), mysql.stop()]);
+      await stack.stop();
     },
   };
 }
@@ -79,17 +58,8 @@ export async function startStack(options: { engine?: StartEngineOptions } = {}):
 /** The environment the app would get in production, pointing at the stack. */
 export function stackEnv(stack: Stack, redis: { host: string; port: number } = stack.redis): Env {
   return {
-    DRACHTIO_HOST: stack.engine.host,
-    DRACHTIO_PORT: String(stack.engine.port),
-    DRACHTIO_SECRET: stack.engine.secret,
-    JAMBONES_MYSQL_HOST: stack.database.host,
-    JAMBONES_MYSQL_PORT: String(stack.database.port),
-    JAMBONES_MYSQL_USER: stack.database.user,
-    // The test server's user has an empty password, which the variable cannot express (empty = unset).
-    JAMBONES_MYSQL_PASSWORD: stack.database.password || 'set-below',
-    JAMBONES_MYSQL_DATABASE: stack.database.database,
-    JAMBONES_REDIS_HOST: redis.host,
-    JAMBONES_REDIS_PORT: String(redis.port),
+    ...stack.env,
+    ...redisEnv(redis),
     JWT_SECRET,
     JAMBONES_NETWORK_CIDR: '127.0.1.0/24',
     JAMBONES_LOGLEVEL: process.env.SBC_TEST_LOGLEVEL ?? 'silent',
@@ -120,8 +90,7 @@ export async function startRegistrar(
   tweak: (options: RegistrarOptions) => RegistrarOptions = (o) => o,
   extra: { clock?: () => number; regbotToken?: string; redis?: { host: string; port: number } } = {},
 ): Promise<RunningRegistrar> {
-  const loaded = loadRegistrarConfig({ ...stackEnv(stack, extra.redis), ...env });
-  const config = { ...loaded, mysql: { ...loaded.mysql, password: stack.database.password } };
+  const config = loadRegistrarConfig({ ...stackEnv(stack, extra.redis), ...env });
   const logger = createLogger({ level: config.logLevel, name: 'sbc-registrar-test' });
   const metrics = createMetrics({ defaultMetrics: false });
   const db = createDb(config.mysql);
@@ -160,12 +129,5 @@ export async function startRegistrar(
   };
 }
 
-/** The value of one sample line of the metrics text, e.g. `sbc_registrations_total{result="registered",reason="hook"}`. */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}
+/** @sbc/testkit's `metricValue`, 0 for a series not there yet. */
+export const metricValue = (...args: Parameters<typeof sampleValue>): number => sampleValue(...args) ?? 0;

@@ -58,15 +58,10 @@ describe('running', () => {
       { account_sid: account.account_sid, username: 'alice', password: 'alice-pass' },
       CIPHER,
     );
-    // jambonz requires a MySQL password; the test server's root has none, so give the app its own user.
-    await stack.db.execute(`CREATE USER IF NOT EXISTS 'registrar'@'%' IDENTIFIED BY 'registrar-pass'`, []);
-    await stack.db.execute(`GRANT ALL ON \`${stack.database.database}\`.* TO 'registrar'@'%'`, []);
     const httpPort = await freeTcpPort('127.0.0.1');
     base = `http://127.0.0.1:${httpPort}`;
     child = run({
-      ...stackEnv(stack),
-      JAMBONES_MYSQL_USER: 'registrar',
-      JAMBONES_MYSQL_PASSWORD: 'registrar-pass',
+      ...stackEnv(stack), // the app's own MySQL user (jambonz requires a password)
       HTTP_PORT: String(httpPort),
       SBC_DIGEST_ALGORITHMS: 'MD5',
       JAMBONES_LOGLEVEL: 'info',

@@ -205,7 +205,9 @@ describe('regbot', () => {
       { what: 'the refusing carrier disabled', timeoutMs: 10_000 },
     );
     expect(await status(sids.refusing)).toMatchObject({ status: 'fail', reason: '403 Forbidden' });
-    expect(metricValue(await registrar.scrape(), 'sbc_alerts_total', { type: 'regbot-disabled' })).toBe(1);
+    expect(metricValue(await registrar.scrape(), 'sbc_alerts_total', { alert_type: 'regbot-disabled' })).toBe(
+      1,
+    );
   });
 
   it('records a carrier that never answers as 408 and retries', async () => {

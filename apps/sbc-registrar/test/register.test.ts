@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NonceManager } from '@sbc/auth-hook';
 import { listSbcAddresses, seedAccount, seedClient, seedSbcAddress, seedServiceProvider } from '@sbc/db';
-import { freePort, runSipp, startFakeAuthHook, waitUntil, type FakeAuthHook } from '@sbc/testkit';
 import {
   CIPHER,
   PHONE,
@@ -17,7 +16,16 @@ import {
   type RunningRegistrar,
   type Stack,
 } from './helpers.js';
-import { authorization, challengesOf, SipPhone } from './sip-phone.js';
+import {
+  authorization,
+  challengesOf,
+  freePort,
+  runSipp,
+  SipPhone,
+  startFakeAuthHook,
+  waitUntil,
+  type FakeAuthHook,
+} from '@sbc/testkit';
 
 const HOOK_REALM = 'hook.sbc.test';
 const LOCAL_REALM = 'local.sbc.test';

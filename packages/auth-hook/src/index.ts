@@ -49,3 +49,18 @@ export {
   type ForbiddenReason,
   type UnavailableCause,
 } from './authenticate.js';
+export {
+  authenticateSipRequest,
+  prefetchReplayClaim,
+  type DigestAlertType,
+  type DigestLog,
+  type DigestObserver,
+  type NonceRejection,
+  type SipDigestContext,
+  type SipDigestMessage,
+  type SipDigestOptions,
+  type SipDigestRefusal,
+  type SipDigestResult,
+  type SipDigestSuccess,
+  type SipDigestTarget,
+} from './sip-digest.js';

@@ -10,7 +10,6 @@ export {
 } from './errors.js';
 export { schemaSql, schemaPath, SCHEMA_TABLES, type SchemaTable } from './schema.js';
 export { encryptPassword, decryptPassword, type PasswordCipherOptions } from './crypto.js';
-export { parseIpv4, parseIpv4Cidr, ipv4InCidr, ipv4InAnyCidr, type Ipv4Cidr } from './cidr.js';
 export type * from './types.js';
 
 export { lookupAccountBySipRealm, lookupAccountBySid, superDomainOf } from './queries/accounts.js';

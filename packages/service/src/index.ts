@@ -14,7 +14,7 @@ export {
   type GroupBuilder,
   type VariableInfo,
 } from './config/schema.js';
-export type { HostPort, Parser, ParseResult } from './config/parsers.js';
+export { parseSipStatusList, type HostPort, type Parser, type ParseResult } from './config/parsers.js';
 export { exitOnConfigError, type ExitTarget } from './config/exit.js';
 export {
   drachtioEnv,
@@ -28,8 +28,11 @@ export {
   encryptionEnv,
   timeSeriesEnv,
   k8sEnv,
+  digestAuthEnv,
+  deriveNonceSecret,
   JAMBONZ_DEFAULT_NETWORK_CIDRS,
   LOG_LEVELS,
+  type DigestAuthConfig,
   type DrachtioConfig,
   type EncryptionConfig,
   type LogLevel,
@@ -39,10 +42,48 @@ export {
   type TlsConfig,
 } from './config/jambonz.js';
 export { createLogger, callLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
+export { requestLog, type RequestLog } from './request-log.js';
+export { SipAnswer, headerLines } from './sip-answer.js';
+export { createLogAlertSink, type Alert, type AlertSink } from './alerts.js';
+export {
+  createPeriodicTask,
+  type NextRunDelay,
+  type PeriodicTask,
+  type PeriodicTaskOptions,
+} from './periodic-task.js';
+export {
+  ipFamily,
+  networkContains,
+  normalizeIp,
+  parseNetwork,
+  parseNetworks,
+  sameAddress,
+  unmapIpv4,
+  type Network,
+  type NetworkSet,
+} from '@sbc/net';
 export { REDACTED_FIELDS } from './redact.js';
 export type * from './drachtio/types.js';
 export { batchWritesThisTurn } from './drachtio/batched-writes.js';
-export { createSrf, parseSipUri, stringifySipUri, isSipError, SipErrorClass } from './drachtio/srf.js';
+export { createSrf, isSipError, SipErrorClass } from './drachtio/srf.js';
+export { sendRequest, type RequestOutcome } from './drachtio/request.js';
+export {
+  privateSipAddress,
+  privateSipAddresses,
+  publicAddresses,
+  type PublicAddress,
+} from './drachtio/addresses.js';
+export {
+  parseSipUri,
+  parseUri,
+  parseNameAddr,
+  parseContactList,
+  isIpLiteral,
+  rewriteContactExpires,
+  type ParsedNameAddr,
+  type SipUriParts,
+  type TelUriParts,
+} from './sip/syntax.js';
 export {
   connectDrachtio,
   drachtioReadinessCheck,

@@ -38,3 +38,22 @@ export {
   type StartEngineOptions,
   type SipHostport,
 } from './engine.js';
+export { metricValue } from './metrics.js';
+export {
+  SipPhone,
+  authorization,
+  challengesOf,
+  type Challenge,
+  type RegisterOptions as SipPhoneRegisterOptions,
+  type SipResponseMessage,
+} from './sip-phone.js';
+export {
+  startSbcStack,
+  createDatabaseUser,
+  engineEnv,
+  redisEnv,
+  mysqlEnv,
+  type DatabaseUser,
+  type SbcStack,
+  type SbcStackOptions,
+} from './stack.js';

@@ -7,8 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lookupCarriersRequiringRegistration, lookupSystemInformation, type Db } from '@sbc/db';
 import { EphemeralGateways, LeaderLock, type Redis } from '@sbc/redis';
-import type { EngineInfo, Logger, Srf } from '@sbc/service';
-import type { RaiseAlert, RegistrarMetrics } from '../metrics.js';
+import { createPeriodicTask, type AlertSink, type EngineInfo, type Logger, type Srf } from '@sbc/service';
+import type { RegistrarMetrics } from '../metrics.js';
 import { Regbot, type RegbotOptions } from './regbot.js';
 import type { Resolver } from './resolve.js';
 import { buildRegbotSpecs } from './spec.js';
@@ -33,7 +33,7 @@ export interface RegbotManagerDeps {
   redis: Redis;
   logger: Logger;
   metrics: RegistrarMetrics;
-  alert: RaiseAlert;
+  alerts: AlertSink;
   options: RegbotManagerOptions;
   /** The engine's addresses (public hostports for Contacts). */
   engine: () => EngineInfo | undefined;
@@ -54,8 +54,7 @@ export class RegbotManager {
   private stopped = true;
   /** Regbots that disabled their carrier: dedupe key → the configuration they were disabled with. */
   private readonly disabled = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<void> | undefined;
+  private readonly task;
   private sipDomain: { value: string | undefined; at: number } | undefined;
 
   constructor(private readonly deps: RegbotManagerDeps) {
@@ -65,19 +64,18 @@ export class RegbotManager {
     });
     this.ephemeralGateways = new EphemeralGateways(deps.redis);
     this.log = deps.logger.child({ component: 'regbot-manager' });
+    this.task = createPeriodicTask({
+      intervalMs: deps.options.checkIntervalMs,
+      run: () => this.runCheck(),
+      onError: (err) => this.log.error({ err }, 'regbot check failed'),
+    });
   }
 
   /** Bids for the token after a random delay, then checks every interval. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const delay = Math.floor(Math.random() * (this.deps.options.initialDelayMs + 1));
-    this.timer = setTimeout(() => {
-      void this.check();
-      this.timer = setInterval(() => void this.check(), this.deps.options.checkIntervalMs);
-      this.timer.unref();
-    }, delay);
-    this.timer.unref();
+    this.task.start(Math.floor(Math.random() * (this.deps.options.initialDelayMs + 1)));
   }
 
   /** Whether this instance holds the token (as of the last check). */
@@ -99,12 +97,9 @@ export class RegbotManager {
     return [...this.running.values()];
   }
 
-  /** One check: renew or bid, then (as leader) bring the registrations in line with MySQL. */
+  /** One check now (or the one in flight): renew or bid, then (as leader) bring the registrations in line with MySQL. */
   check(): Promise<void> {
-    this.checking ??= this.runCheck().finally(() => {
-      this.checking = undefined;
-    });
-    return this.checking;
+    return this.task.runNow();
   }
 
   private async runCheck(): Promise<void> {
@@ -188,13 +183,13 @@ export class RegbotManager {
   }
 
   private regbotDeps() {
-    const { srf, db, logger, metrics, alert, options, resolver } = this.deps;
+    const { srf, db, logger, metrics, alerts, options, resolver } = this.deps;
     return {
       srf,
       db,
       logger,
       metrics,
-      alert,
+      alerts,
       options,
       ephemeralGateways: this.ephemeralGateways,
       ...(resolver !== undefined && { resolver }),
@@ -232,12 +227,7 @@ export class RegbotManager {
    */
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      clearInterval(this.timer);
-    }
-    this.timer = undefined;
-    await this.checking?.catch(() => undefined);
+    await this.task.stop();
     await this.stopAll();
     if ((options.release ?? true) && this.leader) {
       await this.lock

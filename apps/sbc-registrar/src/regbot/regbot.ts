@@ -6,9 +6,16 @@
  */
 import { updateCarrierRegisterStatus, updateVoipCarrier, type Db, type RegisterStatus } from '@sbc/db';
 import type { EphemeralGateways } from '@sbc/redis';
-import type { Logger, Srf, SrfResponse } from '@sbc/service';
-import type { RaiseAlert, RegistrarMetrics } from '../metrics.js';
-import { parseContactList } from '../sip.js';
+import {
+  parseContactList,
+  sendRequest,
+  type AlertSink,
+  type Logger,
+  type RequestOutcome,
+  type Srf,
+  type SrfResponse,
+} from '@sbc/service';
+import type { RegistrarMetrics } from '../metrics.js';
 import { resolveGatewayAddresses, type Resolver } from './resolve.js';
 import type { RegbotSpec } from './spec.js';
 
@@ -33,7 +40,7 @@ export interface RegbotDeps {
   ephemeralGateways: EphemeralGateways;
   logger: Logger;
   metrics: RegistrarMetrics;
-  alert: RaiseAlert;
+  alerts: AlertSink;
   options: RegbotOptions;
   resolver?: Resolver;
   /** Called once the carrier was disabled after too many failures. */
@@ -41,9 +48,6 @@ export interface RegbotDeps {
 }
 
 export type RegbotState = 'idle' | 'registering' | 'registered' | 'failed' | 'stopped';
-
-type Outcome =
-  { kind: 'response'; res: SrfResponse } | { kind: 'timeout' } | { kind: 'error'; message: string };
 
 /** Carried from a replaced regbot (same gateway, new configuration) to its successor. */
 export interface RegbotCarryOver {
@@ -128,49 +132,32 @@ export class Regbot {
     }
   }
 
-  private send(): Promise<Outcome> {
+  private send(): Promise<RequestOutcome> {
     const { spec, deps } = this;
-    return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => resolve({ kind: 'timeout' }), deps.options.requestTimeoutMs);
-      const done = (outcome: Outcome) => {
-        clearTimeout(timer);
-        resolve(outcome);
-      };
-      // Callback form on purpose: srf calls it synchronously with the echo of the sent request, so the
-      // listener is attached before a response read in the same chunk is emitted (the promise form
-      // resolves a tick later and can miss it).
-      deps.srf.request(
-        spec.uri,
-        {
-          method: 'REGISTER',
-          proxy: spec.proxy,
-          headers: {
-            From: spec.from,
-            To: spec.from,
-            Contact: spec.contact,
-            // Lower-case on purpose: drachtio-srf's digest retry sets headers['call-id'], and a
-            // 'Call-ID' key beside it would be sent as a second value ("Call-ID: x,x").
-            'call-id': spec.gatewaySid,
-            CSeq: `${this.cseq} REGISTER`,
-            Expires: String(spec.defaultExpires),
-            'User-Agent': deps.options.userAgent,
-          },
-          auth: spec.auth,
+    return sendRequest(
+      deps.srf,
+      spec.uri,
+      {
+        method: 'REGISTER',
+        proxy: spec.proxy,
+        headers: {
+          From: spec.from,
+          To: spec.from,
+          Contact: spec.contact,
+          // Lower-case on purpose: drachtio-srf's digest retry sets headers['call-id'], and a
+          // 'Call-ID' key beside it would be sent as a second value ("Call-ID: x,x").
+          'call-id': spec.gatewaySid,
+          CSeq: `${this.cseq} REGISTER`,
+          Expires: String(spec.defaultExpires),
+          'User-Agent': deps.options.userAgent,
         },
-        (err, req) => {
-          if (err || !req) {
-            done({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
-            return;
-          }
-          req.on('response', (res) => {
-            if (res.status >= 200) done({ kind: 'response', res });
-          });
-        },
-      );
-    });
+        auth: spec.auth,
+      },
+      { timeoutMs: deps.options.requestTimeoutMs },
+    );
   }
 
-  private async handle(outcome: Outcome): Promise<void> {
+  private async handle(outcome: RequestOutcome): Promise<void> {
     const { spec, deps } = this;
     const { options, metrics } = deps;
     let status: RegisterStatus;
@@ -198,15 +185,12 @@ export class Regbot {
         retryInMs = options.failureRetryMs;
         status = { status: 'fail', reason, cseq: seq, callId: spec.gatewaySid, expires: 0 };
         metrics.regbotRequests.inc({ result: 'fail' });
-        deps.alert('regbot-failure', `REGISTER to ${spec.carrierName} answered ${reason}`, {
-          voip_carrier_sid: spec.carrierSid,
-          aor: spec.aor,
-        });
+        this.alert('regbot-failure', `REGISTER to ${spec.carrierName} answered ${reason}`, { aor: spec.aor });
       }
     } else {
       this.state = 'failed';
       retryInMs = options.failureRetryMs;
-      const reason = outcome.kind === 'timeout' ? '408 Request Timeout' : outcome.message;
+      const reason = outcome.kind === 'error' ? outcome.message : '408 Request Timeout';
       status =
         outcome.kind === 'timeout'
           ? { status: 'fail', reason, callId: spec.gatewaySid, cseq: this.cseq, expires: 0 }
@@ -214,10 +198,7 @@ export class Regbot {
       // The transaction may still be alive in the engine: do not reuse its CSeq.
       this.cseq++;
       metrics.regbotRequests.inc({ result: outcome.kind });
-      deps.alert('regbot-failure', `REGISTER to ${spec.carrierName} failed: ${reason}`, {
-        voip_carrier_sid: spec.carrierSid,
-        aor: spec.aor,
-      });
+      this.alert('regbot-failure', `REGISTER to ${spec.carrierName} failed: ${reason}`, { aor: spec.aor });
     }
 
     await updateCarrierRegisterStatus(deps.db, spec.carrierSid, status).catch((err: unknown) =>
@@ -230,6 +211,14 @@ export class Regbot {
       return;
     }
     this.schedule(retryInMs);
+  }
+
+  private alert(alert_type: string, message: string, detail: Record<string, unknown>): void {
+    this.deps.alerts.alert({
+      alert_type,
+      message,
+      detail: { voip_carrier_sid: this.spec.carrierSid, ...detail },
+    });
   }
 
   /** `eph-gw-ip:<ip>` → carrier sid, valid for what was granted (0 after a failure). */
@@ -251,10 +240,10 @@ export class Regbot {
     await updateVoipCarrier(deps.db, spec.carrierSid, update).catch((err: unknown) =>
       this.log.error({ err }, 'cannot disable the carrier'),
     );
-    deps.alert(
+    this.alert(
       'regbot-disabled',
       `disabled registration of ${spec.carrierName} after ${this.failures} consecutive failures (${reason})`,
-      { voip_carrier_sid: spec.carrierSid, update },
+      { update },
     );
     deps.onDisabled?.(this);
   }

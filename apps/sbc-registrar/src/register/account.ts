@@ -4,10 +4,10 @@
  */
 import { lookupAccountBySipRealm, lookupDeviceLimit, type AccountWithHook, type Db } from '@sbc/db';
 import type { RegistrationStore } from '@sbc/redis';
-import type { RaiseAlert } from '../metrics.js';
 import { AccountDeactivatedError, DeviceLimitError, UnknownRealmError } from './errors.js';
 import { mysqlDown, redisDown } from './failures.js';
 import type { Registration } from './parse.js';
+import type { AlertSink } from '@sbc/service';
 
 export interface AccountStepOptions {
   /** JAMBONES_HOSTING: enforce the device limit of the account's subscription. */
@@ -20,7 +20,7 @@ export async function findAccount(
   store: RegistrationStore,
   registration: Registration,
   options: AccountStepOptions,
-  alert: RaiseAlert,
+  alerts: AlertSink,
 ): Promise<AccountWithHook> {
   let account: AccountWithHook | undefined;
   try {
@@ -31,7 +31,7 @@ export async function findAccount(
   if (!account) throw new UnknownRealmError();
   if (!account.is_active) throw new AccountDeactivatedError();
   if (options.hosting && registration.type === 'register') {
-    await checkDeviceLimit(db, store, registration, account, options, alert);
+    await checkDeviceLimit(db, store, registration, account, options, alerts);
   }
   return account;
 }
@@ -49,7 +49,7 @@ async function checkDeviceLimit(
   registration: Registration,
   account: AccountWithHook,
   options: AccountStepOptions,
-  alert: RaiseAlert,
+  alerts: AlertSink,
 ): Promise<void> {
   let limit: number | undefined;
   try {
@@ -59,9 +59,11 @@ async function checkDeviceLimit(
   }
   if (limit === undefined) return;
   if (limit === 0) {
-    alert('account-device-limit', 'account has no device registrations in its plan', {
+    alerts.alert({
+      alert_type: 'account-device-limit',
+      message: 'account has no device registrations in its plan',
       account_sid: account.account_sid,
-      realm: registration.realm,
+      detail: { realm: registration.realm },
     });
     throw new DeviceLimitError();
   }

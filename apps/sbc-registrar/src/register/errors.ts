@@ -1,34 +1,14 @@
+import type { SipDigestRefusal } from '@sbc/auth-hook';
+import { headerLines, SipAnswer } from '@sbc/service';
 import type { RegisterResult } from '../metrics.js';
 
 /**
  * A REGISTER that ends before a binding is stored, with the SIP answer it gets. Every failure kind is
  * its own class, so the status code of each is decided here, once.
  */
-export abstract class RegisterAnswer extends Error {
-  /**
-   * An answer is control flow (every first REGISTER ends in a 401), not a bug: skip the stack
-   * trace, whose capture costs more than the rest of the answer.
-   */
-  constructor(message?: string, options?: ErrorOptions) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message, options);
-    Error.stackTraceLimit = limit;
-  }
-
-  abstract readonly status: number;
+export abstract class RegisterAnswer extends SipAnswer {
   /** The `result` label of `sbc_registrations_total`. */
   abstract readonly result: RegisterResult;
-  /** The `reason` label: short, fixed, snake_case. */
-  abstract readonly reason: string;
-  /** jambonz's `X-Reason` text, when it sends one. */
-  readonly xReason: string | undefined = undefined;
-  /** A reason phrase other than the standard one. */
-  readonly reasonPhrase: string | undefined = undefined;
-  /** More headers for the answer. */
-  headers(): Record<string, string> {
-    return {};
-  }
 }
 
 /** 403: the Request-URI has no host, or an IP literal where a SIP realm belongs. */
@@ -107,46 +87,38 @@ export class DeviceLimitError extends RegisterAnswer {
   override readonly reasonPhrase = 'Max Devices Registered';
 }
 
-/** 401 with fresh challenges (no credentials, or credentials we do not accept as an answer). */
-export class ChallengeAnswer extends RegisterAnswer {
-  override readonly name = 'ChallengeAnswer';
-  readonly status = 401;
-  readonly result = 'challenged';
-  constructor(
-    readonly reason: string,
-    private readonly challenges: readonly string[],
-  ) {
-    super(`challenge: ${reason}`);
-  }
-  /** One WWW-Authenticate value per algorithm; see `sendAnswer` for how they are sent. */
-  get wwwAuthenticate(): readonly string[] {
-    return this.challenges;
-  }
-}
+const DIGEST_RESULTS = {
+  challenge: 'challenged',
+  'bad-request': 'rejected',
+  forbidden: 'rejected',
+  unavailable: 'unavailable',
+} as const;
 
-/** 400: an Authorization header that is not parseable digest credentials. */
-export class BadCredentialsError extends RegisterAnswer {
-  override readonly name = 'BadCredentialsError';
-  readonly status = 400;
-  readonly result = 'rejected';
-  readonly reason = 'bad_credentials_header';
-  override readonly xReason = 'Invalid Authorization header';
-}
+/**
+ * The digest step's refusal (@sbc/auth-hook): 401 with fresh challenges, 400 for an unparseable
+ * Authorization header, 403 when the hook or the clients table refused, 503 + Retry-After when the
+ * hook, Redis or MySQL failed.
+ */
+export class DigestRefusedAnswer extends RegisterAnswer {
+  override readonly name = 'DigestRefusedAnswer';
+  readonly status: number;
+  readonly result: RegisterResult;
+  readonly reason: string;
+  override readonly xReason: string | undefined;
 
-/** 403: the hook or the clients table refused the credentials (or the hook answered garbage). */
-export class InvalidCredentialsError extends RegisterAnswer {
-  override readonly name = 'InvalidCredentialsError';
-  readonly status = 403;
-  readonly result = 'rejected';
-  constructor(
-    readonly reason: string,
-    override readonly xReason: string,
-    private readonly extraHeaders: Readonly<Record<string, string>> = {},
-  ) {
-    super(xReason);
+  constructor(readonly refusal: SipDigestRefusal) {
+    super(refusal.message);
+    this.status = refusal.status;
+    this.result = DIGEST_RESULTS[refusal.kind];
+    this.reason = refusal.reason;
+    this.xReason = refusal.xReason;
   }
+
   override headers(): Record<string, string> {
-    return { ...this.extraHeaders };
+    const headers = { ...this.refusal.headers };
+    const challenges = this.refusal.wwwAuthenticate;
+    if (challenges.length > 0) headers['WWW-Authenticate'] = headerLines('WWW-Authenticate', challenges);
+    return headers;
   }
 }
 
@@ -156,7 +128,7 @@ export class DependencyUnavailableError extends RegisterAnswer {
   readonly status = 503;
   readonly result = 'unavailable';
   constructor(
-    readonly reason: 'redis' | 'mysql' | 'hook_unreachable' | 'hook_slow' | 'hook_http_error' | 'credentials',
+    readonly reason: 'redis' | 'mysql',
     readonly retryAfterSeconds: number,
     message: string,
   ) {

@@ -9,15 +9,22 @@
 import { performance } from 'node:perf_hooks';
 import type { Db } from '@sbc/db';
 import type { RegistrationStore } from '@sbc/redis';
-import { batchWritesThisTurn, type Logger, type SrfRequest, type SrfResponse } from '@sbc/service';
-import { requestLog } from '../log.js';
-import type { RaiseAlert, RegisterResult, RegistrarMetrics } from '../metrics.js';
-import { rewriteContactExpires } from '../sip.js';
+import { prefetchReplayClaim } from '@sbc/auth-hook';
+import {
+  batchWritesThisTurn,
+  requestLog,
+  rewriteContactExpires,
+  type AlertSink,
+  type Logger,
+  type SrfRequest,
+  type SrfResponse,
+} from '@sbc/service';
+import type { RegisterResult, RegistrarMetrics } from '../metrics.js';
 import { findAccount } from './account.js';
-import { authenticate, prefetchReplayClaim, type AuthStepOptions } from './authenticate.js';
+import { authenticate, type AuthStepOptions } from './authenticate.js';
 import { negotiateExpires, removeBinding, storeBinding } from './binding.js';
 import { findCachedBinding } from './cache.js';
-import { ChallengeAnswer, RegisterAnswer, RegistrarFaultError } from './errors.js';
+import { RegisterAnswer, RegistrarFaultError } from './errors.js';
 import { parseRegister } from './parse.js';
 
 export interface RegisterOptions {
@@ -36,22 +43,13 @@ export interface RegisterHandlerDeps {
   registrations: RegistrationStore;
   logger: Logger;
   metrics: RegistrarMetrics;
-  alert: RaiseAlert;
+  alerts: AlertSink;
   auth: AuthStepOptions;
   options: RegisterOptions;
   /** This SBC's private SIP address, once the engine told us its addresses. */
   privateSipAddress: () => string | undefined;
   /** ms since the epoch (tests pin it). */
   clock?: () => number;
-}
-
-/**
- * Several values of one header, as separate header lines: RFC 3261 allows one challenge per
- * WWW-Authenticate header, and drachtio-srf writes one line per header name, so the values are
- * joined with CRLF + the header name (the engine, like drachtio-server, parses the lines apart).
- */
-export function headerLines(name: string, values: readonly string[]): string {
-  return values.join(`\r\n${name}: `);
 }
 
 function send(res: SrfResponse, status: number, reason: string | undefined, headers: Record<string, string>) {
@@ -62,7 +60,7 @@ function send(res: SrfResponse, status: number, reason: string | undefined, head
 
 /** The srf handler for REGISTER. It never rejects: every failure becomes an answer. */
 export function createRegisterHandler(deps: RegisterHandlerDeps) {
-  const { db, registrations: store, metrics, alert, options } = deps;
+  const { db, registrations: store, metrics, alerts, options } = deps;
   const clock = deps.clock ?? Date.now;
 
   return async function handleRegister(req: SrfRequest, res: SrfResponse): Promise<void> {
@@ -93,19 +91,14 @@ export function createRegisterHandler(deps: RegisterHandlerDeps) {
         }
       }
 
-      const account = await findAccount(db, store, registration, options, alert);
+      const account = await findAccount(db, store, registration, options, alerts);
       const who = await authenticate(
         db,
         req,
         registration,
         account,
         { ...deps.auth, replayGuard },
-        {
-          log,
-          metrics,
-          alert,
-          now,
-        },
+        { log, metrics, alerts, now },
       );
 
       if (registration.type === 'unregister') {
@@ -149,9 +142,6 @@ export function createRegisterHandler(deps: RegisterHandlerDeps) {
           : new RegistrarFaultError(err instanceof Error ? err.message : String(err), { cause: err });
       const headers = answer.headers();
       if (answer.xReason) headers['X-Reason'] = answer.xReason;
-      if (answer instanceof ChallengeAnswer) {
-        headers['WWW-Authenticate'] = headerLines('WWW-Authenticate', answer.wwwAuthenticate);
-      }
       try {
         send(res, answer.status, answer.reasonPhrase, headers);
       } catch (sendErr) {

@@ -2,7 +2,7 @@
  * Step 1: what the REGISTER asks for (jambonz's rejectIpv4 + drachtio-mw-registration-parser + the
  * AOR part of checkCache), with RFC 3261 §10.3's wildcard rule added.
  */
-import { isIpLiteral, parseContactList, parseNameAddr, parseSipUri } from '../sip.js';
+import { isIpLiteral, parseContactList, parseNameAddr, parseSipUri } from '@sbc/service';
 import {
   ContactRequiredError,
   ExpiresRequiredError,

@@ -1,4 +1,4 @@
-import { parseIpv4, parseIpv4Cidr, ipv4InCidr } from '../cidr.js';
+import { ipFamily, networkContains, normalizeIp, parseNetwork } from '@sbc/net';
 import type { Db, SqlValue } from '../db.js';
 import { DbConfigError } from '../errors.js';
 import { columns } from '../sql.js';
@@ -59,16 +59,23 @@ export async function lookupSipGatewaysByCarrier(db: Db, voipCarrierSid: string)
   );
 }
 
-/** How well a gateway row matches an address: lower is better; undefined = no match. */
+/**
+ * How well a gateway row matches an address (`ip`: its normalized spelling, undefined for a name):
+ * lower is better; undefined = no match. jambonz's rule: netmask 32 is one address, a smaller one
+ * a range; here also `a/n` written in `ipv4`, and IPv6 (netmask 32 or 128 is one address, as the
+ * portal stores 32 by default; any other netmask a range).
+ */
 function matchRank(
   gateway: SipGateway,
   address: string,
-  ip: number | undefined,
+  ip: string | undefined,
   port: number | undefined,
 ): number | undefined {
   const cidrInText = gateway.ipv4.includes('/');
-  if (!cidrInText && gateway.netmask === 32) {
-    const same = gateway.ipv4 === address || (ip !== undefined && parseIpv4(gateway.ipv4) === ip);
+  const family = cidrInText ? 0 : ipFamily(gateway.ipv4);
+  const single = !cidrInText && (gateway.netmask === 32 || (family === 6 && gateway.netmask === 128));
+  if (single) {
+    const same = gateway.ipv4 === address || (ip !== undefined && normalizeIp(gateway.ipv4) === ip);
     if (!same) return undefined;
     // Exact address: the same port, then no port, then another port.
     if (port === undefined) return 0;
@@ -76,24 +83,24 @@ function matchRank(
     return gateway.port === null ? 1 : 2;
   }
   if (ip === undefined) return undefined;
-  const cidr = parseIpv4Cidr(gateway.ipv4, cidrInText ? undefined : gateway.netmask);
-  if (!cidr || !ipv4InCidr(ip, cidr)) return undefined;
+  const network = parseNetwork(gateway.ipv4, cidrInText ? undefined : gateway.netmask);
+  if (!network || !networkContains(network, ip)) return undefined;
   // After every exact match; a longer prefix (more specific) first.
-  return 3 + (32 - cidr.prefixLength);
+  return 3 + ((network.family === 4 ? 32 : 128) - network.prefixLength);
 }
 
 /**
  * Keeps the gateways whose address covers `address` and sorts them: exact address matches first
  * (same port, no port, other port), then CIDR ranges from the most specific (longest prefix) to
  * the least; on a tie, gateways of account-level carriers before service-provider-wide ones.
- * CIDR ranges are IPv4 only; an IPv6 address matches exactly or not at all.
+ * IPv4 and IPv6 alike (an IPv4-mapped IPv6 source is IPv4); addresses compare however spelled.
  */
 export function rankGatewayMatches<G extends CarrierGateway>(
   gateways: readonly G[],
   address: string,
   port?: number,
 ): G[] {
-  const ip = parseIpv4(address);
+  const ip = normalizeIp(address);
   const ranked: { gateway: G; rank: number }[] = [];
   for (const gateway of gateways) {
     const rank = matchRank(gateway, address, ip, port);
@@ -108,13 +115,16 @@ export function rankGatewayMatches<G extends CarrierGateway>(
   return ranked.map((r) => r.gateway);
 }
 
-/** Rows that may cover `address`: the exact address, or any CIDR (netmask < 32 or `a.b.c.d/n` in ipv4). */
+/**
+ * Rows that may cover `address`: the exact address (as given and normalized), any range (netmask
+ * other than 32, or `a/n` in ipv4), and for an IPv6 source every IPv6 row (spellings differ).
+ */
 function candidateFilter(address: string): { where: string; params: SqlValue[] } {
-  const ip = parseIpv4(address);
-  const plain = ip !== undefined ? address.trim().replace(/^::ffff:/i, '') : address;
+  const ip = normalizeIp(address);
+  const v6 = ip !== undefined && ipFamily(ip) === 6 ? ` OR sg.ipv4 LIKE '%:%'` : '';
   return {
-    where: `(sg.ipv4 IN (?) OR sg.netmask < 32 OR sg.ipv4 LIKE '%/%')`,
-    params: [[...new Set([address, plain])]],
+    where: `(sg.ipv4 IN (?) OR sg.netmask <> 32 OR sg.ipv4 LIKE '%/%'${v6})`,
+    params: [[...new Set([address, ip ?? address])]],
   };
 }
 

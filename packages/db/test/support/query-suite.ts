@@ -28,6 +28,7 @@ import {
   lookupTeamsTenant,
   matchPhoneNumbers,
   parseRegisterStatus,
+  seedCarrier,
   seedDemo,
   seedSbcAddress,
   seedSystemInformation,
@@ -393,6 +394,40 @@ export function defineQuerySuite(fixture: () => DatabaseFixture): void {
         describeGateways([(await lookupSipGatewayBySignalingAddress(db, '127.0.3.130', 5060))!]),
       ).toEqual(['range written in ipv4 127.0.3.128/25']);
       expect(await lookupSipGatewayBySignalingAddress(db, '127.200.0.1', 5060)).toBeUndefined();
+    });
+
+    it('matches IPv6 sources: an exact gateway in any spelling, then IPv6 ranges by prefix', async () => {
+      // Loopback only (DESIGN §6): ::1 exact (netmask 32, the portal's default, or 128) and ranges around it.
+      const v6 = await seedCarrier(db, {
+        name: 'ipv6 carrier',
+        service_provider_sid: s.spA.service_provider_sid,
+        gateways: [
+          { ipv4: '0:0::1', port: null },
+          { ipv4: '::', netmask: 120, port: null },
+          { ipv4: '::/64', port: null },
+          { ipv4: '::1', netmask: 128, port: 5070, inbound: false },
+        ],
+      });
+      const scope = { voipCarrierSids: [v6.voip_carrier_sid] };
+      expect(describeGateways(await lookupInboundGateways(db, '::1', scope))).toEqual([
+        'ipv6 carrier 0:0::1',
+        'ipv6 carrier ::',
+        'ipv6 carrier ::/64',
+      ]);
+      expect(describeGateways(await lookupInboundGateways(db, '[::ff]', scope))).toEqual([
+        'ipv6 carrier ::',
+        'ipv6 carrier ::/64',
+      ]);
+      expect(describeGateways(await lookupInboundGateways(db, '::1:0', scope))).toEqual([
+        'ipv6 carrier ::/64',
+      ]);
+      expect(await lookupInboundGateways(db, '127.0.0.1', scope)).toEqual([]);
+      expect((await lookupSipGatewayBySignalingAddress(db, '::1', 5070))?.sip_gateway_sid).toBe(
+        v6.sip_gateway_sids[3],
+      );
+      expect((await lookupSipGatewayBySignalingAddress(db, '0::0:1', 5060))?.sip_gateway_sid).toBe(
+        v6.sip_gateway_sids[0],
+      );
     });
 
     it('lists gateways to OPTIONS-ping (send_options_ping, outbound, active) and turns pinging off', async () => {

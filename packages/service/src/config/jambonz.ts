@@ -1,4 +1,6 @@
-import type { HostPort } from './parsers.js';
+import { createHmac } from 'node:crypto';
+import { parseDigestAlgorithm, type DigestAlgorithm } from '@sbc/auth-hook';
+import type { HostPort, Parser } from './parsers.js';
 import { envVar, group, type ConfigPart } from './schema.js';
 
 /**
@@ -317,4 +319,91 @@ export function timeSeriesEnv(
 /** `K8S`: running in Kubernetes (outbound drachtio mode, no JAMBONES_NETWORK_CIDR needed). */
 export function k8sEnv(): ConfigPart<boolean> {
   return envVar.bool('K8S', 'running in Kubernetes').default(false);
+}
+
+/** `SBC_DIGEST_ALGORITHMS=MD5,SHA-256`: the challenges offered, in this order (one WWW-Authenticate each). */
+const parseAlgorithms: Parser<DigestAlgorithm[]> = (raw) => {
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const algorithms: DigestAlgorithm[] = [];
+  for (const name of names) {
+    const algorithm = parseDigestAlgorithm(name);
+    if (algorithm === undefined) return { ok: false, problem: `is not a list of MD5, SHA-256 (${name}?)` };
+    if (!algorithms.includes(algorithm)) algorithms.push(algorithm);
+  }
+  if (algorithms.length === 0) return { ok: false, problem: 'is not a list of MD5, SHA-256' };
+  return { ok: true, value: algorithms };
+};
+
+/** The label the nonce key is derived under when only ENCRYPTION_SECRET / JWT_SECRET is set. */
+const NONCE_KEY_LABEL = 'sbc-registrar digest nonce v1';
+
+/**
+ * The nonce key derived from ENCRYPTION_SECRET || JWT_SECRET: HMAC-SHA256(secret, label), so every
+ * instance of a cluster, and every app (REGISTER and INVITE), signs and checks the same nonces.
+ */
+export function deriveNonceSecret(encryptionSecret: string): string {
+  return createHmac('sha256', encryptionSecret).update(NONCE_KEY_LABEL).digest('hex');
+}
+
+/** What `@sbc/auth-hook`'s digest step is configured with (`digestAuthEnv()`). */
+export interface DigestAuthConfig {
+  /** SBC_NONCE_SECRET, else derived from ENCRYPTION_SECRET / JWT_SECRET. */
+  nonceSecret: string;
+  nonceMaxAgeSeconds: number;
+  /** Offered with local credentials (clients table, auth trunks). */
+  algorithms: DigestAlgorithm[];
+  /** Offered when an auth hook decides. */
+  hookAlgorithms: DigestAlgorithm[];
+  hookTimeoutMs: number;
+}
+
+/**
+ * Digest authentication (sbc-registrar for REGISTER, sbc-inbound for INVITE): `SBC_NONCE_SECRET`
+ * (else derived from ENCRYPTION_SECRET / JWT_SECRET, one of them required), `SBC_NONCE_MAX_AGE`
+ * (300), `SBC_DIGEST_ALGORITHMS` (MD5,SHA-256), `SBC_HOOK_DIGEST_ALGORITHMS` (MD5),
+ * `SBC_AUTH_HOOK_TIMEOUT_MS` (5000).
+ */
+export function digestAuthEnv(): ConfigPart<DigestAuthConfig> {
+  return group(
+    {
+      encryption: encryptionEnv(),
+      nonceSecret: envVar
+        .secret('SBC_NONCE_SECRET', 'key signing digest nonces, the same on every instance')
+        .check((v) => Buffer.byteLength(v) >= 16, 'must be at least 16 bytes')
+        .optional(),
+      nonceMaxAgeSeconds: envVar
+        .int('SBC_NONCE_MAX_AGE', 'seconds a digest nonce stays fresh (then stale=true)', { min: 5 })
+        .default(300),
+      algorithms: envVar
+        .custom('SBC_DIGEST_ALGORITHMS', 'digest algorithms offered with local credentials', parseAlgorithms)
+        .default(['MD5', 'SHA-256']),
+      hookAlgorithms: envVar
+        .custom(
+          'SBC_HOOK_DIGEST_ALGORITHMS',
+          'digest algorithms offered when an auth hook decides',
+          parseAlgorithms,
+        )
+        .default(['MD5']),
+      hookTimeoutMs: envVar
+        .int('SBC_AUTH_HOOK_TIMEOUT_MS', 'give up on the auth hook after this many ms (then 503)', {
+          min: 100,
+          max: 60_000,
+        })
+        .default(5000),
+    },
+    (v, context): DigestAuthConfig => {
+      const { encryption, ...auth } = v;
+      const base = auth.nonceSecret ?? encryption.secret;
+      if (base === undefined) {
+        context.problem(
+          'SBC_NONCE_SECRET',
+          'SBC_NONCE_SECRET is required (key of digest nonces, shared by all instances), or set ENCRYPTION_SECRET / JWT_SECRET to derive it',
+        );
+      }
+      return { ...auth, nonceSecret: auth.nonceSecret ?? deriveNonceSecret(base ?? '') };
+    },
+  );
 }

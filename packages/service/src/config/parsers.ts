@@ -167,3 +167,14 @@ export const parseFile: Parser<string> = (raw) => {
     return bad(`is not a readable file (${code})`);
   }
 };
+
+/** `403,404`: comma-separated SIP status codes (REGISTER_RESPONSE_REMOVE, OPTIONS_RESPONSE_REMOVE). */
+export const parseSipStatusList: Parser<number[]> = (raw) => {
+  const codes = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (!codes.every((c) => /^[1-6]\d\d$/.test(c)))
+    return { ok: false, problem: 'is not a comma-separated list of SIP status codes' };
+  return ok(codes.map(Number));
+};

@@ -66,6 +66,11 @@ export interface DrachtioConnection {
   /** The engine's addresses, from its latest successful authentication. */
   readonly engine: EngineInfo | undefined;
   /**
+   * Calls `listener` with the engine's addresses on every (re)connect, and at once when an engine
+   * is already connected. Returns a function that removes it. A listener that throws is logged.
+   */
+  onEngine(listener: (engine: EngineInfo) => void): () => void;
+  /**
    * Resolves when an engine has authenticated (at once if one already has), with its addresses.
    * Rejects with `DrachtioConnectTimeoutError` after `timeoutMs` (no limit when omitted),
    * `DrachtioListenError` when listen mode cannot bind, `DrachtioClosedError` on `close()`.
@@ -126,6 +131,14 @@ export function connectDrachtio(
 ): DrachtioConnection {
   const log = logger.child({ component: 'drachtio' });
   const waiters = new Set<{ resolve: (engine: EngineInfo) => void; reject: (err: Error) => void }>();
+  const engineListeners = new Set<(engine: EngineInfo) => void>();
+  const notify = (listener: (engine: EngineInfo) => void, info: EngineInfo): void => {
+    try {
+      listener(info);
+    } catch (err) {
+      log.error({ err }, 'SIP engine listener failed');
+    }
+  };
   let engine: EngineInfo | undefined;
   let dialConnected = false;
   let everConnected = false;
@@ -168,6 +181,7 @@ export function connectDrachtio(
     everConnected = true;
     for (const waiter of waiters) waiter.resolve(engine);
     waiters.clear();
+    for (const listener of engineListeners) notify(listener, engine);
   });
 
   // Without an 'error' listener srf would throw it and end the process.
@@ -234,6 +248,11 @@ export function connectDrachtio(
     mode: config.mode,
     get engine() {
       return engine;
+    },
+    onEngine(listener) {
+      engineListeners.add(listener);
+      if (engine && !closed) notify(listener, engine);
+      return () => engineListeners.delete(listener);
     },
     isConnected() {
       if (closed) return false;

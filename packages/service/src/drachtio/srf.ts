@@ -1,10 +1,8 @@
 import { createRequire } from 'node:module';
-import type { SipError, SipUri, Srf, TelUri } from './types.js';
+import type { SipError, Srf } from './types.js';
 
 interface SrfModule {
   new (tags?: string | string[]): Srf;
-  parseUri(uri: string): SipUri | TelUri | undefined;
-  stringifyUri(uri: SipUri): string;
   SipError: new (status: number, reason?: string) => SipError;
 }
 
@@ -18,15 +16,6 @@ const SrfClass = require('drachtio-srf') as SrfModule;
  */
 export function createSrf(tags?: string | string[]): Srf {
   return new SrfClass(tags);
-}
-
-/** srf's SIP / tel URI parser; undefined when `uri` is neither. */
-export function parseSipUri(uri: string): SipUri | TelUri | undefined {
-  return SrfClass.parseUri(uri);
-}
-
-export function stringifySipUri(uri: SipUri): string {
-  return SrfClass.stringifyUri(uri);
 }
 
 /** srf's `SipError` class (a non-2xx final response), for `instanceof` and for rejecting like srf does. */

@@ -37,7 +37,7 @@ export type SipHeaders = Record<string, string>;
 /** Header parameters (`;tag=abc;lr`): a flag parameter has the value `undefined`. */
 export type HeaderParams = Record<string, string | undefined>;
 
-/** A parsed `sip:`/`sips:` URI (`parseSipUri`). `port` is NaN when the URI has none. */
+/** A parsed `sip:`/`sips:` URI as drachtio-srf parses it. `port` is NaN when the URI has none. */
 export interface SipUri {
   family: 'ipv4' | 'ipv6';
   scheme: 'sip' | 'sips';

@@ -1,12 +1,13 @@
 /**
- * The little SIP syntax the registrar needs, parsed strictly: Contact lists (including `*`), the
- * address of record and the Request-URI host. drachtio-srf's parser is lenient (it accepts
- * `sip:john@a.org@a.org`) and throws on `Contact: *`, so these are written here.
+ * The SIP syntax apps need, parsed strictly: Contact lists (including `*`), name-addr headers and
+ * SIP URIs (address of record, Request-URI host). drachtio-srf's parser is lenient (it accepts
+ * `sip:john@a.org@a.org`) and throws on `Contact: *`, so the apps use these. (The engine has its
+ * own full RFC 3261 parser in @sbc/sip-engine.)
  */
 import { isIP } from 'node:net';
 
 /** One entry of a Contact / To header: `"name" <uri>;params` or `uri;params`. */
-export interface NameAddr {
+export interface ParsedNameAddr {
   /** The URI without its angle brackets (or `*`). */
   uri: string;
   /** Header parameters (after the URI); a flag parameter has the value ''. Names lower-cased. */
@@ -54,7 +55,7 @@ function parseParams(text: string): Record<string, string> | undefined {
 }
 
 /** One name-addr / addr-spec; undefined when it cannot be parsed. */
-export function parseNameAddr(text: string): NameAddr | undefined {
+export function parseNameAddr(text: string): ParsedNameAddr | undefined {
   let rest = text.trim();
   if (rest === '*') return { uri: '*', params: {} };
   if (rest.startsWith('"')) {
@@ -79,13 +80,13 @@ export function parseNameAddr(text: string): NameAddr | undefined {
 }
 
 /** Every entry of a Contact header value; undefined when one of them cannot be parsed. */
-export function parseContactList(value: string): NameAddr[] | undefined {
+export function parseContactList(value: string): ParsedNameAddr[] | undefined {
   const entries = splitList(value).map(parseNameAddr);
   if (entries.length === 0 || entries.some((e) => e === undefined)) return undefined;
-  return entries as NameAddr[];
+  return entries as ParsedNameAddr[];
 }
 
-/** A `sip:` / `sips:` URI broken into the parts the registrar uses. */
+/** A `sip:` / `sips:` URI broken into user, host and port. */
 export interface SipUriParts {
   scheme: 'sip' | 'sips';
   user: string | undefined;
@@ -137,6 +138,21 @@ export function parseSipUri(text: string): SipUriParts | undefined {
     port = Number(portText);
   }
   return { scheme, user, host, port };
+}
+
+/** A `tel:` URI (RFC 3966): the number as written and its parameters (names lower-cased). */
+export interface TelUriParts {
+  scheme: 'tel';
+  number: string;
+  params: Record<string, string>;
+}
+
+/** `parseSipUri`, or a `tel:` URI with a number of digits, `+`, visual separators or `*#`. */
+export function parseUri(text: string): SipUriParts | TelUriParts | undefined {
+  const tel = /^tel:([-+0-9A-Fa-f*#().]+)((?:;[^;]*)*)$/i.exec(text.trim());
+  if (!tel) return parseSipUri(text);
+  const params = parseParams(tel[2] ?? '');
+  return params && { scheme: 'tel', number: tel[1]!, params };
 }
 
 /** True for an IPv4 or IPv6 literal (with or without brackets). */

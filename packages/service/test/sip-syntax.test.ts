@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { isIpLiteral, parseContactList, parseNameAddr, parseSipUri, rewriteContactExpires } from './sip.js';
+import {
+  isIpLiteral,
+  parseContactList,
+  parseNameAddr,
+  parseSipUri,
+  parseUri,
+  rewriteContactExpires,
+} from '../src/index.js';
 
 describe('parseNameAddr / parseContactList', () => {
   it('reads name-addr and addr-spec forms with their header parameters', () => {
@@ -51,6 +58,17 @@ describe('parseSipUri', () => {
     expect(parseSipUri('sip:john@host:99999')).toBeUndefined();
     expect(parseSipUri('tel:+15551234')).toBeUndefined();
     expect(parseSipUri('sip:jo hn@host')).toBeUndefined();
+  });
+
+  it('reads tel URIs only through parseUri', () => {
+    expect(parseUri('tel:+16173333456;phone-context=example.com')).toEqual({
+      scheme: 'tel',
+      number: '+16173333456',
+      params: { 'phone-context': 'example.com' },
+    });
+    expect(parseUri('sip:john@jambonz.org')).toEqual(parseSipUri('sip:john@jambonz.org'));
+    expect(parseUri('tel:')).toBeUndefined();
+    expect(parseUri('sip:john@jambonz.org@jambonz.org')).toBeUndefined();
   });
 
   it('tells IP literals', () => {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { digestResponse } from '@sbc/testkit';
+import { digestResponse } from './digest.js';
 
 export interface SipResponseMessage {
   status: number;
