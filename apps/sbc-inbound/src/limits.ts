@@ -1,0 +1,165 @@
+/**
+ * Step 3: calls in progress and call limits (jambonz checkLimits, reference §2.5). The counters are
+ * jambonz's Redis keys, shared with sbc-outbound and the feature servers' view; a call holds a
+ * `CallSlot` from here on, and its `release()` decrements them exactly once, whatever ends it.
+ */
+import { lookupCallLimits, type Db } from '@sbc/db';
+import type { CallCounters, CallCounterScope, Redis } from '@sbc/redis';
+import { DependencyUnavailableError, InboundAnswer } from './answers.js';
+import type { Records } from './records.js';
+
+export interface LimitOptions {
+  hosting: boolean;
+  trackAccountCalls: boolean;
+  trackSpCalls: boolean;
+  trackAppCalls: boolean;
+  minCallLimit: number;
+  debugCallCounts: boolean;
+  retryAfterSeconds: number;
+}
+
+/** 503 with jambonz's reason phrase for each limit. */
+export class CallLimitError extends InboundAnswer {
+  override readonly name = 'CallLimitError';
+  readonly status = 503;
+  readonly outcome = 'limited';
+  constructor(
+    readonly reason: 'subscription_limit' | 'account_limit' | 'no_subscription' | 'sp_limit',
+    override readonly reasonPhrase: string,
+    private readonly extra: Record<string, string>,
+  ) {
+    super(reasonPhrase);
+  }
+  override headers(): Record<string, string> {
+    return this.extra;
+  }
+}
+
+export interface CallOwner {
+  callId: string;
+  accountSid: string;
+  serviceProviderSid: string;
+  applicationSid: string | undefined;
+}
+
+/** The counters one call holds. */
+export class CallSlot {
+  private released: Promise<void> | undefined;
+
+  constructor(
+    private readonly counters: CallCounters,
+    private readonly held: readonly { scope: CallCounterScope; sid: string }[],
+    private readonly onRelease: (counts: { scope: CallCounterScope; sid: string; calls: number }[]) => void,
+    private readonly debugKey: { redis: Redis; key: string } | undefined,
+  ) {}
+
+  /** Decrements every counter this call incremented, once; later calls share the first. Never rejects. */
+  release(): Promise<void> {
+    this.released ??= (async () => {
+      if (this.held.length === 0) return;
+      const results = await Promise.allSettled(
+        this.held.map(async (h) => ({ ...h, calls: await this.counters.decr(h.scope, h.sid) })),
+      );
+      this.onRelease(results.filter((r) => r.status === 'fulfilled').map((r) => r.value));
+      if (this.debugKey) await this.debugKey.redis.del(this.debugKey.key).catch(() => undefined);
+    })();
+    return this.released;
+  }
+}
+
+/** A slot for calls nobody counts (no JAMBONES_HOSTING / TRACK_*). */
+export const UNCOUNTED = (counters: CallCounters) => new CallSlot(counters, [], () => undefined, undefined);
+
+/**
+ * Counts the call in, checks the limits, and returns the slot it holds; throws the 503 it must get
+ * (its counters already given back) when a limit is reached or Redis / MySQL fail.
+ */
+export async function claimCallSlot(
+  deps: { db: Db; redis: Redis; counters: CallCounters; records: Records },
+  owner: CallOwner,
+  options: LimitOptions,
+): Promise<CallSlot> {
+  const { counters, records } = deps;
+  const trackAccount = options.hosting || options.trackAccountCalls;
+  if (!trackAccount && !options.trackSpCalls && !options.trackAppCalls) return UNCOUNTED(counters);
+
+  const wanted: { scope: CallCounterScope; sid: string }[] = [];
+  if (trackAccount) wanted.push({ scope: 'account', sid: owner.accountSid });
+  if (options.trackSpCalls) wanted.push({ scope: 'sp', sid: owner.serviceProviderSid });
+  if (options.trackAppCalls && owner.applicationSid) wanted.push({ scope: 'app', sid: owner.applicationSid });
+
+  const results = await Promise.allSettled(
+    wanted.map(async (w) => ({ ...w, calls: await counters.incr(w.scope, w.sid) })),
+  );
+  const held = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const debugKey = options.debugCallCounts
+    ? { redis: deps.redis, key: `debug:incalls:${owner.accountSid}:${owner.callId}` }
+    : undefined;
+  const slot = new CallSlot(counters, held, (counts) => records.callCounts(owner, counts), debugKey);
+  records.callCounts(owner, held);
+
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    await slot.release();
+    throw new DependencyUnavailableError('redis', options.retryAfterSeconds, 'cannot count the call in Redis', {
+      cause: failed.reason,
+    });
+  }
+  if (debugKey) {
+    await deps.redis.set(debugKey.key, new Date().toISOString(), 'EX', 259_200).catch(() => undefined);
+  }
+
+  const accountCalls = held.find((h) => h.scope === 'account')?.calls;
+  const spCalls = held.find((h) => h.scope === 'sp')?.calls;
+  if ((accountCalls ?? 0) <= options.minCallLimit && spCalls === undefined) return slot;
+
+  try {
+    checkLimits(
+      await lookupCallLimits(deps.db, { accountSid: owner.accountSid, serviceProviderSid: owner.serviceProviderSid }),
+      owner,
+      { accountCalls, spCalls, hosting: options.hosting, minCallLimit: options.minCallLimit },
+      records,
+    );
+    return slot;
+  } catch (err) {
+    await slot.release();
+    if (err instanceof InboundAnswer) throw err;
+    throw new DependencyUnavailableError('mysql', options.retryAfterSeconds, 'cannot read the call limits', {
+      cause: err,
+    });
+  }
+}
+
+function checkLimits(
+  limits: Awaited<ReturnType<typeof lookupCallLimits>>,
+  owner: CallOwner,
+  calls: { accountCalls: number | undefined; spCalls: number | undefined; hosting: boolean; minCallLimit: number },
+  records: Records,
+): void {
+  const { accountCalls, spCalls, hosting } = calls;
+  const scope = { account_sid: owner.accountSid, service_provider_sid: owner.serviceProviderSid };
+  if (accountCalls !== undefined && accountCalls > calls.minCallLimit) {
+    if (hosting && limits.subscription !== undefined && accountCalls > limits.subscription) {
+      records.alert({ ...scope, alert_type: 'account-call-limit', message: `account call limit ${limits.subscription} reached`, detail: { limit: limits.subscription } });
+      throw new CallLimitError('subscription_limit', 'Maximum Calls In Progress', {});
+    }
+    if (limits.account !== undefined && limits.account > 0 && accountCalls > limits.account) {
+      records.alert({ ...scope, alert_type: 'account-call-limit', message: `account call limit ${limits.account} reached`, detail: { limit: limits.account } });
+      throw new CallLimitError('account_limit', 'Max Account Calls In Progress', {
+        'X-Account-Sid': owner.accountSid,
+        'X-Call-Limit': String(limits.account),
+      });
+    }
+    if (hosting && limits.subscription === undefined && limits.account === 0 && limits.service_provider === 0) {
+      throw new CallLimitError('no_subscription', 'No Active Subscription', {});
+    }
+  }
+  const sp = limits.service_provider;
+  if (spCalls !== undefined && sp !== undefined && sp > 0 && spCalls > sp) {
+    records.alert({ ...scope, alert_type: 'service-provider-call-limit', message: `service provider call limit ${sp} reached`, detail: { limit: sp } });
+    throw new CallLimitError('sp_limit', 'Max Service Provider Calls In Progress', {
+      'X-Service-Provider-Sid': owner.serviceProviderSid,
+      'X-Call-Limit': String(sp),
+    });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The rtpengine session of one call. The caller's and the feature server's SDPs never meet: each
+ * offer or answer goes through rtpengine, which writes the SDP the other side gets. The call stays
+ * on the engine that took its first offer; `delete` is sent once, whatever ends the call.
+ */
+import type { NgMessage } from 'rtpengine-client';
+import { commonOptions, sideOptions, type CallerMedia, type MediaOptions } from './profiles.js';
+import { RtpengineUnavailableError, type Rtpengine, type RtpenginePool } from './rtpengines.js';
+
+/** Who sent an SDP. */
+export type Side = 'caller' | 'featureServer';
+
+export interface CallMediaInit {
+  callId: string;
+  /** The caller's From tag. */
+  callerTag: string;
+  callerMedia: CallerMedia;
+  /** rtpengine interface of the caller: private when the caller is inside private_network_cidr. */
+  callerDirection: 'public' | 'private';
+  /** sip_gateways.pad_crypto of the carrier gateway. */
+  padCrypto: boolean;
+  options: MediaOptions;
+}
+
+const other = (side: Side): Side => (side === 'caller' ? 'featureServer' : 'caller');
+
+export class CallMedia {
+  private engine: Rtpengine | undefined;
+  private featureServerTag: string | undefined;
+  private deleted: Promise<void> | undefined;
+
+  constructor(
+    private readonly pool: RtpenginePool,
+    private readonly init: CallMediaInit,
+  ) {}
+
+  /** The engine the call is on (`host:port`), once an offer was taken. */
+  get engineId(): string | undefined {
+    return this.engine?.id;
+  }
+
+  /** The feature server's tag (its To tag on the call), needed from its first SDP on. */
+  setFeatureServerTag(tag: string): void {
+    this.featureServerTag = tag;
+  }
+
+  /** `sender` offers `sdp`; resolves with the SDP to send to the other side. */
+  async offer(sender: Side, sdp: string): Promise<string> {
+    const message = this.message(sender, sdp, 'offer');
+    if (!this.engine) {
+      const { engine, answer } = await this.pool.offer(message);
+      this.engine = engine;
+      return answer.sdp ?? '';
+    }
+    return (await this.pool.command(this.engine, 'offer', message)).sdp ?? '';
+  }
+
+  /** `sender` answers the other side's offer with `sdp`; resolves with the SDP for the offerer. */
+  async answer(sender: Side, sdp: string): Promise<string> {
+    if (!this.engine) throw new RtpengineUnavailableError('answer before any offer');
+    return (await this.pool.command(this.engine, 'answer', this.message(sender, sdp, 'answer'))).sdp ?? '';
+  }
+
+  /** Ends the rtpengine session once; later calls wait for the same delete. Never rejects. */
+  delete(): Promise<void> {
+    this.deleted ??= (async () => {
+      if (!this.engine) return;
+      try {
+        await this.pool.command(this.engine, 'delete', {
+          'call-id': this.init.callId,
+          'from-tag': this.init.callerTag,
+        });
+      } catch {
+        // The engine forgets the session by itself (its own timeout) when it missed the delete.
+      }
+    })();
+    return this.deleted;
+  }
+
+  /**
+   * rtpengine wants `from-tag` = the offerer's tag in both the offer and its answer; the SDP it
+   * writes is for the party that did not send this one.
+   */
+  private message(sender: Side, sdp: string, kind: 'offer' | 'answer'): NgMessage {
+    const { callerTag, callerMedia, callerDirection, padCrypto, options, callId } = this.init;
+    const fsTag = this.featureServerTag;
+    const offerer = kind === 'offer' ? sender : other(sender);
+    const tagOf = (side: Side) => (side === 'caller' ? callerTag : fsTag);
+    const fromTag = tagOf(offerer);
+    const toTag = tagOf(other(offerer));
+    const message: NgMessage = {
+      ...commonOptions(callId, options),
+      ...sideOptions(other(sender), callerMedia, { ...options, padCrypto }),
+      sdp,
+      'from-tag': fromTag ?? '',
+    };
+    if (toTag !== undefined) message['to-tag'] = toTag;
+    if (kind === 'offer') {
+      message.direction =
+        sender === 'caller' ? [callerDirection, 'private'] : ['private', callerDirection];
+    }
+    return message;
+  }
+}

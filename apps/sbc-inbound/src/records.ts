@@ -1,0 +1,70 @@
+/**
+ * What the platform records about calls, produced at jambonz's moments (reference §2.11): a CDR when
+ * a call ends (answered or not), alerts, and call counts after each counter change. `Records` is
+ * the interface a time-series writer implements (InfluxDB: measurements `cdrs`, `alerts`,
+ * `call_counts`); until one is configured they go to the log.
+ */
+import type { CallCounterScope } from '@sbc/redis';
+import type { AlertSink, Logger } from '@sbc/service';
+
+/** One call, as jambonz's `cdrs` measurement holds it (tags and fields). */
+export interface Cdr {
+  // tags
+  service_provider_sid: string | undefined;
+  account_sid: string | undefined;
+  /** This SBC's address. */
+  host: string | undefined;
+  /** Carrier name, 'Microsoft Teams', or 'user'. */
+  trunk: string;
+  direction: 'inbound';
+  answered: boolean;
+  // fields
+  call_sid: string | undefined;
+  application_sid: string | undefined;
+  from: string;
+  to: string;
+  sip_callid: string;
+  sip_status: number;
+  /** Seconds between answer and end; 0 when not answered. */
+  duration: number;
+  attempted_at: Date;
+  answered_at: Date | undefined;
+  terminated_at: Date;
+  /** 'caller hungup', 'called party hungup', 'caller abandoned', 'failed'. */
+  termination_reason: string;
+  remote_host: string;
+  trace_id: string | undefined;
+}
+
+/** Alert types sbc-inbound raises (jambonz's where it has one). */
+export type AlertType =
+  | 'account-call-limit'
+  | 'service-provider-call-limit'
+  | 'webhook-failure'
+  | 'webhook-connection-failure'
+  | 'rtpengine-unavailable';
+
+export interface CallCountOwner {
+  accountSid: string;
+  serviceProviderSid: string;
+  applicationSid: string | undefined;
+}
+
+export interface Records extends AlertSink {
+  cdr(record: Cdr): void;
+  /** The counters of `owner` after a change (`calls_in_progress` in jambonz's call_counts). */
+  callCounts(owner: CallCountOwner, counts: readonly { scope: CallCounterScope; sid: string; calls: number }[]): void;
+}
+
+/** CDRs and call counts as log lines (info, debug); alerts to `alerts` (@sbc/service's log sink). */
+export function logRecords(logger: Logger, alerts: AlertSink): Records {
+  return {
+    cdr(record) {
+      logger.info({ cdr: record }, 'cdr');
+    },
+    alert: (alert) => alerts.alert(alert),
+    callCounts(owner, counts) {
+      if (counts.length > 0) logger.debug({ accountSid: owner.accountSid, counts }, 'calls in progress');
+    },
+  };
+}

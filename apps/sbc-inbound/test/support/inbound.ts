@@ -1,0 +1,263 @@
+/**
+ * The real parts a call test needs, started once per file: @sbc/testkit's stack (SIP engine, Redis,
+ * MariaDB with the jambonz schema and jambonz's sbc-inbound seed), rtpengines with jambonz's
+ * `public` / `private` interfaces, the fake customer auth hook; and the app built exactly as
+ * index.ts builds it (config from an environment map → inboundOptions → createInbound).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDb, schemaSql, type Db } from '@sbc/db';
+import { createRedisClient, ServerSets, type Redis } from '@sbc/redis';
+import {
+  connectDrachtio,
+  createLogger,
+  createMetrics,
+  createSrf,
+  type DrachtioConnection,
+  type Env,
+  type Logger,
+  type Metrics,
+  type Srf,
+} from '@sbc/service';
+import {
+  metricValue as sampleValue,
+  ngCommand,
+  runSipp,
+  startFakeAuthHook,
+  startRtpengine,
+  startSbcStack,
+  startSipp,
+  type FakeAuthHook,
+  type RtpengineService,
+  type SbcStack,
+  type SippResult,
+  type SippRun,
+} from '@sbc/testkit';
+import { createInbound, inboundOptions, type InboundApp, type InboundOptions } from '../../src/app.js';
+import { loadInboundConfig } from '../../src/config.js';
+import type { Alert } from '@sbc/service';
+import type { Cdr, Records } from '../../src/records.js';
+import { JAMBONZ, seedJambonzInbound } from './classify-seed.js';
+
+export { JAMBONZ };
+export const JWT_SECRET = 'test-jwt-secret-for-sbc-inbound';
+/** Feature servers live in 127.0.1.0/24 (JAMBONES_NETWORK_CIDR). */
+export const FEATURE_SERVER_NETWORK = '127.0.1.0/24';
+/** sipp's sample of PCMA RTP, from Debian's sip-tester package. */
+export const PCAP = '/usr/share/sip-tester/g711a.pcap';
+
+export interface InboundStack extends SbcStack {
+  /** Root connection to the test database, for seeding and checking. */
+  db: Db;
+  rtpengine: RtpengineService;
+  hook: FakeAuthHook;
+  /** Redis as the tests see it (set members, counters). */
+  redisClient: Redis;
+  sets: ServerSets;
+}
+
+export async function startInboundStack(): Promise<InboundStack> {
+  const [stack, rtpengine, hook] = await Promise.all([
+    startSbcStack({ schema: schemaSql() }),
+    startRtpengine({ interfaceNames: ['private', 'public'] }),
+    startFakeAuthHook({
+      users: [
+        { username: 'john', password: '1234', realm: 'jambonz.org' },
+        { username: 'jane', password: '5678', realm: 'jambonz.org' },
+      ],
+      basicAuth: { username: 'foo', password: 'bar' },
+    }),
+  ]);
+  const { host, port, user, password, database } = stack.database;
+  const db = createDb({ host, port, user, password, database });
+  await seedJambonzInbound(db);
+  // The seed's hook address is jambonz's docker one: point it at the fake hook.
+  await db.execute('UPDATE webhooks SET url = ? WHERE webhook_sid = ?', [hook.url, JAMBONZ.hook]);
+  const redisClient = createRedisClient({ host: stack.redis.host, port: stack.redis.port });
+  return {
+    ...stack,
+    db,
+    rtpengine,
+    hook,
+    redisClient,
+    sets: new ServerSets(redisClient),
+    async stop() {
+      redisClient.disconnect();
+      await db.close().catch(() => undefined);
+      await Promise.all([stack.stop(), rtpengine.stop(), hook.stop()]);
+    },
+  };
+}
+
+/** The environment the app would get in production, pointing at the stack. */
+export function stackEnv(stack: InboundStack): Env {
+  return {
+    ...stack.env,
+    JWT_SECRET,
+    JAMBONES_NETWORK_CIDR: FEATURE_SERVER_NETWORK,
+    JAMBONES_RTPENGINES: stack.rtpengine.ngAddress,
+    JAMBONES_LOGLEVEL: process.env.SBC_TEST_LOGLEVEL ?? 'silent',
+    SBC_FS_ANSWER_TIMEOUT_MS: '1500',
+    SBC_RTPENGINE_TIMEOUT_MS: '500',
+  };
+}
+
+/** Records kept in memory, for assertions. */
+export interface RecordedRecords extends Records {
+  cdrs: Cdr[];
+  alerts: Alert[];
+}
+
+export function recordRecords(): RecordedRecords {
+  const cdrs: Cdr[] = [];
+  const alerts: Alert[] = [];
+  return {
+    cdrs,
+    alerts,
+    cdr: (record) => cdrs.push(record),
+    alert: (alert) => alerts.push(alert),
+    callCounts: () => undefined,
+  };
+}
+
+export interface RunningInbound {
+  app: InboundApp;
+  srf: Srf;
+  db: Db;
+  redis: Redis;
+  metrics: Metrics;
+  logger: Logger;
+  records: RecordedRecords;
+  connection: DrachtioConnection;
+  /** The metrics text (as /metrics serves it). */
+  scrape(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Builds and connects sbc-inbound. `env` adds to or overrides `stackEnv`. */
+export async function startInbound(
+  stack: InboundStack,
+  env: Env = {},
+  tweak: (options: InboundOptions) => InboundOptions = (o) => o,
+): Promise<RunningInbound> {
+  const config = loadInboundConfig({ ...stackEnv(stack), ...env });
+  const logger = createLogger({ level: config.logLevel, name: 'sbc-inbound-test' });
+  const metrics = createMetrics({ defaultMetrics: false });
+  const db = createDb(config.mysql);
+  const redis = createRedisClient({ ...config.redis, autoPipelining: true });
+  const srf = createSrf();
+  const records = recordRecords();
+  const app = createInbound({ srf, db, redis, logger, metrics, records, options: tweak(inboundOptions(config)) });
+  await app.start();
+  const connection = connectDrachtio(srf, config.drachtio, logger);
+  const engine = await connection.connected(5000);
+  await app.engineConnected(engine);
+  // srf registers its methods with the engine right after authenticating: let that land.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  return {
+    app,
+    srf,
+    db,
+    redis,
+    metrics,
+    logger,
+    records,
+    connection,
+    scrape: () => metrics.registry.metrics(),
+    async stop() {
+      await app.stop();
+      await connection.close();
+      redis.disconnect();
+      await db.close().catch(() => undefined);
+    },
+  };
+}
+
+/** @sbc/testkit's `metricValue`, 0 for a series not there yet. */
+export const metricValue = (...args: Parameters<typeof sampleValue>): number => sampleValue(...args) ?? 0;
+
+const SCENARIO_DIR = join(tmpdir(), `sbc-inbound-scenarios-${process.pid}`);
+
+/**
+ * A sipp scenario of this suite, with `[pcap]` replaced by the RTP sample's path: sipp reads
+ * `play_pcap_audio` when it loads the scenario, before keyword substitution.
+ */
+export function scenario(name: string): string {
+  const source = fileURLToPath(new URL(`../scenarios/${name}.xml`, import.meta.url));
+  const text = readFileSync(source, 'utf8');
+  if (!text.includes('[pcap]')) return source;
+  mkdirSync(SCENARIO_DIR, { recursive: true });
+  const resolved = join(SCENARIO_DIR, `${name}.xml`);
+  writeFileSync(resolved, text.replaceAll('[pcap]', PCAP));
+  return resolved;
+}
+
+/** A sipp feature server on `address` (127.0.1.x); `hostport` is what active-fs holds. */
+export async function startFeatureServer(
+  name: string,
+  address: string,
+  options: { count?: number; timeoutMs?: number } = {},
+): Promise<{ run: SippRun; hostport: string }> {
+  const run = await startSipp({
+    scenario: scenario(name),
+    localAddress: address,
+    count: options.count ?? 1,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
+  return { run, hostport: `${address}:${run.localPort}` };
+}
+
+export interface CallOptions {
+  /** The caller's address (a carrier gateway 127.0.38.20 by default). */
+  from?: string;
+  /** Request-URI user. */
+  did?: string;
+  /** Request-URI host (default the engine's address). */
+  host?: string;
+  fromUser?: string;
+  /** One more header line for the INVITE (must be a header: sipp puts it among the others). */
+  header?: string;
+  hold?: number;
+  timeoutMs?: number;
+}
+
+/** Runs one call from a sipp caller scenario towards the engine. */
+export function placeCall(stack: InboundStack, name: string, options: CallOptions = {}): Promise<SippResult> {
+  const host = options.host ?? stack.engine.sipTarget;
+  return runSipp({
+    scenario: scenario(name),
+    target: stack.engine.sipTarget,
+    localAddress: options.from ?? JAMBONZ.ip.westco,
+    users: {
+      mode: 'SEQUENTIAL',
+      rows: [[host, options.fromUser ?? '15085551212', options.header ?? 'X-Test: call']],
+    },
+    // The caller's hold time: sipp's default pause (its scenarios say <pause />).
+    extraArgs: ['-s', options.did ?? '+16173333456', '-d', String(options.hold ?? 300)],
+    timeoutMs: options.timeoutMs ?? 20_000,
+  });
+}
+
+/** rtpengine's `query` of a call: packets each party sent towards rtpengine. */
+export async function rtpPackets(rtpengine: RtpengineService, callId: string): Promise<Record<string, number>> {
+  const answer = await ngCommand(rtpengine.host, rtpengine.ngPort, { command: 'query', 'call-id': callId });
+  const tags = (answer.tags ?? {}) as Record<string, { medias?: { streams?: { stats?: { packets?: number } }[] }[] }>;
+  const packets: Record<string, number> = {};
+  for (const [tag, info] of Object.entries(tags)) {
+    packets[tag] = (info.medias ?? [])
+      .flatMap((m) => m.streams ?? [])
+      .reduce((sum, s) => sum + Number(s.stats?.packets ?? 0), 0);
+  }
+  return packets;
+}
+
+/** Marks `hostport` as a healthy feature server, as sbc-options does on its OPTIONS. */
+export async function featureServerUp(stack: InboundStack, hostport: string): Promise<void> {
+  await stack.sets.touch('active-fs', hostport);
+}
+
+export async function clearFeatureServers(stack: InboundStack): Promise<void> {
+  await stack.redisClient.del('default:active-fs', 'default:active-fs:lastseen', 'default:drained-fs');
+}
