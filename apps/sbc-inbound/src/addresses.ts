@@ -52,7 +52,10 @@ export class SbcAddresses {
       this.joined = privateSipAddresses(engine, networkCidrs);
       for (const address of this.joined) {
         await this.sets.touch('active-sip', address).catch((err: unknown) => {
-          this.logger.error({ err, address }, 'cannot join active-sip: feature servers will not see this SBC');
+          this.logger.error(
+            { err, address },
+            'cannot join active-sip: feature servers will not see this SBC',
+          );
         });
       }
     }

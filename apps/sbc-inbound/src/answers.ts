@@ -1,3 +1,5 @@
+import { SipAnswer } from '@sbc/service';
+
 /**
  * An INVITE that ends before a call is connected, with the SIP answer it gets. Each failure kind is
  * its own class so its status code and X-Reason text are decided here, once.
@@ -15,27 +17,9 @@ export type InviteOutcome =
   | 'canceled'
   | 'error';
 
-export abstract class InboundAnswer extends Error {
-  /** An answer is control flow (every device call starts with a 401): no stack trace. */
-  constructor(message?: string, options?: ErrorOptions) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    super(message, options);
-    Error.stackTraceLimit = limit;
-  }
-
-  abstract readonly status: number;
+/** An INVITE's deliberate answer (@sbc/service's SipAnswer) with the outcome it counts as. */
+export abstract class InboundAnswer extends SipAnswer {
   abstract readonly outcome: InviteOutcome;
-  /** The `reason` label: short, fixed, snake_case. */
-  abstract readonly reason: string;
-  /** jambonz's `X-Reason` text, when it sends one. */
-  readonly xReason: string | undefined = undefined;
-  /** A reason phrase other than the standard one. */
-  readonly reasonPhrase: string | undefined = undefined;
-  /** More headers for the answer. */
-  headers(): Record<string, string> {
-    return {};
-  }
 }
 
 /** 404 "Number Not Provisioned": a carrier we know, a number it may not route (jambonz's text). */

@@ -42,7 +42,12 @@ export interface InboundOptions {
   trustedProxyCidrs: readonly string[];
   teamsProxyIps: readonly string[];
   sbcAccountSid: string | undefined;
-  featureServers: { list?: readonly string[]; k8sServiceName?: string; k8sTransport?: 'udp' | 'tcp'; k8s: boolean };
+  featureServers: {
+    list?: readonly string[];
+    k8sServiceName?: string;
+    k8sTransport?: 'udp' | 'tcp';
+    k8s: boolean;
+  };
   rtpengines: {
     list?: readonly { host: string; port: number }[];
     port: number;
@@ -175,7 +180,10 @@ export function createInbound(deps: InboundDeps): InboundApp {
     sbcAccountSid: options.sbcAccountSid,
     retryAfterSeconds: options.invite.retryAfterSeconds,
   };
-  const nonces = new NonceManager({ secret: options.auth.nonceSecret, maxAgeSeconds: options.auth.nonceMaxAgeSeconds });
+  const nonces = new NonceManager({
+    secret: options.auth.nonceSecret,
+    maxAgeSeconds: options.auth.nonceMaxAgeSeconds,
+  });
   srf.invite(
     createInviteHandler({
       srf,
@@ -183,7 +191,15 @@ export function createInbound(deps: InboundDeps): InboundApp {
       metrics,
       records,
       route,
-      auth: { db, options: options.auth, nonces, replayGuard: new NonceStore(redis), metrics, records, route },
+      auth: {
+        db,
+        options: options.auth,
+        nonces,
+        replayGuard: new NonceStore(redis),
+        metrics,
+        records,
+        route,
+      },
       limits: { db, redis, counters: new CallCounters(redis) },
       featureServers: new FeatureServerSelector(source),
       rtpengines,

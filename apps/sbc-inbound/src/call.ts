@@ -63,7 +63,12 @@ export class ConnectedCall {
             })
           : Promise.resolve();
       // The leg that sent the BYE is already gone; the other one (or both, when we end it) get one.
-      const legs = end.endedBy === 'caller' ? [this.legs.uac] : end.endedBy === 'featureServer' ? [this.legs.uas] : [this.legs.uas, this.legs.uac];
+      const legs =
+        end.endedBy === 'caller'
+          ? [this.legs.uac]
+          : end.endedBy === 'featureServer'
+            ? [this.legs.uas]
+            : [this.legs.uas, this.legs.uac];
       // Do not wait for the BYE answers: a vanished peer must not hold the call's resources for 32 s.
       for (const leg of legs) void hangUp(leg);
       await this.media.delete();
@@ -83,7 +88,12 @@ export class ConnectedCall {
       if (!req.body) {
         res.send(200, { body: dialog.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
         dialog.once('ack', (ack) => {
-          if (ack.body) void this.media.answer(from, ack.body).catch((err: unknown) => this.log.warn({ err: String(err) }, 'rtpengine did not take the answer in the ACK'));
+          if (ack.body)
+            void this.media
+              .answer(from, ack.body)
+              .catch((err: unknown) =>
+                this.log.warn({ err: String(err) }, 'rtpengine did not take the answer in the ACK'),
+              );
         });
         return;
       }
@@ -93,7 +103,8 @@ export class ConnectedCall {
       res.send(200, { body: back, headers: { 'Content-Type': 'application/sdp' } });
       dialog.local.sdp = back;
     } catch (err) {
-      const status = err instanceof RtpengineRejectedError ? 488 : ((err as { status?: number }).status ?? 500);
+      const status =
+        err instanceof RtpengineRejectedError ? 488 : ((err as { status?: number }).status ?? 500);
       this.log.info({ from, status, err: String(err) }, 're-INVITE failed');
       if (!res.finalResponseSent) res.send(status);
     }

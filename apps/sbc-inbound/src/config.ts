@@ -39,7 +39,8 @@ function rtpengineList(defaultPort: number): Parser<HostPort[]> {
       if (item === '') continue;
       const m = /^(?:\[([0-9a-f:.]+)\]|([^\s:/[\]]+))(?::(\d{1,5}))?$/i.exec(item);
       const port = m?.[3] === undefined ? defaultPort : Number(m[3]);
-      if (!m || port < 1 || port > 65535) return { ok: false, problem: `is not a list of host[:port] (${item}?)` };
+      if (!m || port < 1 || port > 65535)
+        return { ok: false, problem: `is not a list of host[:port] (${item}?)` };
       value.push({ host: m[1] ?? m[2] ?? '', port });
     }
     if (value.length === 0) return { ok: false, problem: 'is empty' };
@@ -149,9 +150,7 @@ export const inboundSchema = {
       protocol: envVar
         .oneOf('JAMBONES_NG_PROTOCOL', 'NG protocol to rtpengine (this SBC speaks udp)', ['udp'])
         .default('udp'),
-      port: envVar
-        .port('RTPENGINE_PORT', 'NG port of engines found in <cluster>:active-rtp')
-        .default(22222),
+      port: envVar.port('RTPENGINE_PORT', 'NG port of engines found in <cluster>:active-rtp').default(22222),
       localPort: envVar
         .int('JAMBONES_RTPENGINE_UDP_PORT', 'local UDP port of NG commands (+ INSTANCE_ID); 0: any', {
           min: 0,

@@ -4,7 +4,14 @@
  * response at all within SBC_FS_ANSWER_TIMEOUT_MS) is replaced by the next one; a 4xx or 6xx is the
  * callee's word (486, 603) and goes to the caller as it is.
  */
-import { isSipError, type Dialog, type SipHeaders, type Srf, type SrfRequest, type SrfResponse } from '@sbc/service';
+import {
+  isSipError,
+  type Dialog,
+  type SipHeaders,
+  type Srf,
+  type SrfRequest,
+  type SrfResponse,
+} from '@sbc/service';
 import { InboundAnswer } from './answers.js';
 import { featureServerTarget } from './feature-servers.js';
 import { callerResponseHeaders, type CallerContact } from './headers.js';
@@ -60,7 +67,14 @@ export class FeatureServerFailedError extends InboundAnswer {
 /** How one attempt ended. */
 type Attempt =
   | { kind: 'connected'; uas: Dialog; uac: Dialog; answer: SrfResponse }
-  | { kind: 'failed'; status: number; reasonPhrase: string | undefined; res: SrfResponse | undefined; failover: boolean; why: string };
+  | {
+      kind: 'failed';
+      status: number;
+      reasonPhrase: string | undefined;
+      res: SrfResponse | undefined;
+      failover: boolean;
+      why: string;
+    };
 
 /** RFC 3261 §21: 408 and 5xx say nothing about the callee; any other final answer is the callee's. */
 const failsOver = (status: number) => status === 408 || (status >= 500 && status < 600);
@@ -88,14 +102,21 @@ export async function connectCall(
     hooks.attempt(featureServer, i + 1);
     const attempt = await tryFeatureServer(srf, req, res, invite, media, plan, featureServer);
     if (attempt.kind === 'connected') return { ...attempt, featureServer, attempts: i + 1 };
-    if (req.canceled || (attempt.status === 487 && !attempt.failover)) throw new CallerCanceledError('caller cancelled');
+    if (req.canceled || (attempt.status === 487 && !attempt.failover))
+      throw new CallerCanceledError('caller cancelled');
     last = attempt;
     if (!attempt.failover) break;
     if (i < servers.length - 1) hooks.failedOver(featureServer, attempt.why);
   }
   const failed = last as Extract<Attempt, { kind: 'failed' }>;
   if (failed.failover && failed.res === undefined) {
-    throw new FeatureServerFailedError(480, 'feature_server_failed', undefined, {}, `no feature server answered (${failed.why})`);
+    throw new FeatureServerFailedError(
+      480,
+      'feature_server_failed',
+      undefined,
+      {},
+      `no feature server answered (${failed.why})`,
+    );
   }
   const headers = failed.res ? callerResponseHeaders(failed.res, plan.callerContact) : {};
   delete headers.Contact;
@@ -152,14 +173,28 @@ function tryFeatureServer(
         {
           cbRequest: (err, uacReq) => {
             if (err) {
-              settle({ kind: 'failed', status: 503, reasonPhrase: undefined, res: undefined, failover: true, why: `cannot send: ${String(err)}` });
+              settle({
+                kind: 'failed',
+                status: 503,
+                reasonPhrase: undefined,
+                res: undefined,
+                failover: true,
+                why: `cannot send: ${err instanceof Error ? err.message : JSON.stringify(err)}`,
+              });
               return;
             }
             timer = setTimeout(() => {
               // RFC 3261 §9.1: no CANCEL before a provisional response; the engine holds it until one
               // comes (or the transaction times out). An answer that still arrives is torn down by srf.
               uacReq?.cancel();
-              settle({ kind: 'failed', status: 408, reasonPhrase: undefined, res: undefined, failover: true, why: `no response within ${plan.answerTimeoutMs} ms` });
+              settle({
+                kind: 'failed',
+                status: 408,
+                reasonPhrase: undefined,
+                res: undefined,
+                failover: true,
+                why: `no response within ${plan.answerTimeoutMs} ms`,
+              });
             }, plan.answerTimeoutMs);
           },
           cbProvisional: () => clearTimeout(timer),
@@ -185,7 +220,14 @@ function tryFeatureServer(
             why: `${err.status} ${err.reason ?? ''}`.trim(),
           });
         } else {
-          settle({ kind: 'failed', status: 500, reasonPhrase: undefined, res: undefined, failover: false, why: err instanceof Error ? err.message : String(err) });
+          settle({
+            kind: 'failed',
+            status: 500,
+            reasonPhrase: undefined,
+            res: undefined,
+            failover: false,
+            why: err instanceof Error ? err.message : String(err),
+          });
         }
       });
   });

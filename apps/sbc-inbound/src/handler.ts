@@ -24,7 +24,7 @@ import { DependencyUnavailableError, InboundAnswer } from './answers.js';
 import { authenticateDevice, type DeviceAuthDeps } from './authenticate.js';
 import { ConnectedCall, type CallEnd } from './call.js';
 import { CallerCanceledError, connectCall } from './connect.js';
-import { FeatureServerSelector } from './feature-servers.js';
+import type { FeatureServerSelector } from './feature-servers.js';
 import { featureServerHeaders, type CallerContact } from './headers.js';
 import { readInvite, type AddressMatcher, type InboundInvite } from './invite.js';
 import { claimCallSlot, type CallSlot, type LimitOptions } from './limits.js';
@@ -134,7 +134,12 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
       );
       const candidates = await deps.featureServers.candidates().catch((err: unknown) => {
         if (err instanceof InboundAnswer) throw err;
-        throw new DependencyUnavailableError('redis', options.retryAfterSeconds, 'cannot read the feature servers', { cause: err });
+        throw new DependencyUnavailableError(
+          'redis',
+          options.retryAfterSeconds,
+          'cannot read the feature servers',
+          { cause: err },
+        );
       });
 
       const callerMedia = callerMediaOf(invite.sdp, route.originator === 'teams');
@@ -146,7 +151,8 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         padCrypto: route.padCrypto,
         options: options.media,
       });
-      const offered = invite.sdp === undefined ? undefined : await offerMedia(media, invite.sdp, route, records);
+      const offered =
+        invite.sdp === undefined ? undefined : await offerMedia(media, invite.sdp, route, records);
 
       const headers = featureServerHeaders(req, invite, route, deps.privateSipAddress());
       let offerBody = offered;
@@ -162,20 +168,28 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
             ? { kind: 'private', address: deps.privateSipAddress() ?? '', protocol: invite.protocol }
             : { kind: 'engine' };
 
-      const connected = await connectCall(deps.srf, req, res, invite, media, {
-        candidates,
-        maxAttempts: options.maxAttempts,
-        answerTimeoutMs: options.answerTimeoutMs,
-        headers,
-        offerSdp: offerBody,
-        callerContact,
-      }, {
-        attempt: (featureServer, n) => log.debug({ featureServer, attempt: n }, 'INVITE to feature server'),
-        failedOver: (featureServer, why) => {
-          metrics.featureServerFailovers.inc();
-          log.warn({ featureServer, why }, 'feature server failed; trying the next one');
+      const connected = await connectCall(
+        deps.srf,
+        req,
+        res,
+        invite,
+        media,
+        {
+          candidates,
+          maxAttempts: options.maxAttempts,
+          answerTimeoutMs: options.answerTimeoutMs,
+          headers,
+          offerSdp: offerBody,
+          callerContact,
         },
-      });
+        {
+          attempt: (featureServer, n) => log.debug({ featureServer, attempt: n }, 'INVITE to feature server'),
+          failedOver: (featureServer, why) => {
+            metrics.featureServerFailovers.inc();
+            log.warn({ featureServer, why }, 'feature server failed; trying the next one');
+          },
+        },
+      );
 
       const answeredAt = new Date();
       const setup = (performance.now() - started) / 1000;
@@ -199,7 +213,11 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
           terminated_at: terminatedAt,
           duration: Math.round((terminatedAt.getTime() - answeredAt.getTime()) / 1000),
           termination_reason:
-            end.endedBy === 'caller' ? 'caller hungup' : end.endedBy === 'featureServer' ? 'called party hungup' : `sbc: ${end.reason ?? 'ended'}`,
+            end.endedBy === 'caller'
+              ? 'caller hungup'
+              : end.endedBy === 'featureServer'
+                ? 'called party hungup'
+                : `sbc: ${end.reason ?? 'ended'}`,
           call_sid: answer.get('X-Call-Sid'),
           application_sid: answer.get('X-Application-Sid') ?? callRoute.applicationSid,
           trace_id: answer.get('X-Trace-ID'),
@@ -209,7 +227,13 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
       deps.calls.set(callId, call);
       metrics.callsInProgress.set(deps.calls.size);
       log.info(
-        { originator: route.originator, account: route.accountSid, featureServer: connected.featureServer, rtpengine: media.engineId, setupMs: Math.round(setup * 1000) },
+        {
+          originator: route.originator,
+          account: route.accountSid,
+          featureServer: connected.featureServer,
+          rtpengine: media.engineId,
+          setupMs: Math.round(setup * 1000),
+        },
         'call connected',
       );
     } catch (err) {
@@ -229,7 +253,11 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         }
       }
       await Promise.all([media?.delete(), slot?.release()]);
-      metrics.invites.inc({ outcome: answer.outcome, originator: route?.originator ?? 'unknown', reason: answer.reason });
+      metrics.invites.inc({
+        outcome: answer.outcome,
+        originator: route?.originator ?? 'unknown',
+        reason: answer.reason,
+      });
       if (route && invite && answer.status !== 401) {
         const now = new Date();
         writeCdr(records, route, invite, deps.host(), {
@@ -247,8 +275,12 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
       }
       if (answer instanceof InternalError) log.error({ err: answer.cause }, 'INVITE failed');
       else if (answer.status >= 500 || answer.status === 480)
-        log.warn({ status: answer.status, reason: answer.reason, err: answer.message }, 'INVITE not connected');
-      else log.info({ status: answer.status, reason: answer.reason, source: invite?.source }, 'INVITE refused');
+        log.warn(
+          { status: answer.status, reason: answer.reason, err: answer.message },
+          'INVITE not connected',
+        );
+      else
+        log.info({ status: answer.status, reason: answer.reason, source: invite?.source }, 'INVITE refused');
     }
   };
 }
@@ -264,7 +296,12 @@ class InternalError extends InboundAnswer {
   }
 }
 
-async function offerMedia(media: CallMedia, sdp: string, route: CallRoute, records: Records): Promise<string> {
+async function offerMedia(
+  media: CallMedia,
+  sdp: string,
+  route: CallRoute,
+  records: Records,
+): Promise<string> {
   try {
     return await media.offer('caller', sdp);
   } catch (err) {

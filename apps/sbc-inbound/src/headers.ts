@@ -67,7 +67,10 @@ const SPECIAL_NAMES: Record<string, string> = {
 /** `p-asserted-identity` → `P-Asserted-Identity` (srf keeps header names in lower case). */
 export function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
-  return SPECIAL_NAMES[lower] ?? lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+  return (
+    SPECIAL_NAMES[lower] ??
+    lower.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase())
+  );
 }
 
 function copyHeaders(headers: Readonly<Record<string, unknown>>, skip: ReadonlySet<string>): SipHeaders {

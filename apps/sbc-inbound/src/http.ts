@@ -20,7 +20,9 @@ export function addJambonzRoutes(
       await Promise.race([Promise.all(deps.ping.map((ping) => ping())), timeout]);
       return { calls: deps.calls() };
     } catch (err) {
-      return reply.code(480).send({ calls: deps.calls(), error: err instanceof Error ? err.message : String(err) });
+      return reply
+        .code(480)
+        .send({ calls: deps.calls(), error: err instanceof Error ? err.message : String(err) });
     } finally {
       clearTimeout(timer);
     }

@@ -145,7 +145,8 @@ export function readInvite(req: SrfRequest, isTrustedProxy: AddressMatcher): Inb
     } else if (contentType !== '' && contentType !== 'application/sdp') {
       throw new UnusableBodyError(`body of type ${contentType} is not an SDP offer`);
     }
-    if (!/^v=0\s*$/m.test(sdp) || !/^m=/m.test(sdp)) throw new UnusableBodyError('SDP without v=0 or m= lines');
+    if (!/^v=0\s*$/m.test(sdp) || !/^m=/m.test(sdp))
+      throw new UnusableBodyError('SDP without v=0 or m= lines');
   }
 
   const did = (uri.user ?? '').replace(/^\+/, '');

@@ -101,9 +101,14 @@ export async function claimCallSlot(
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) {
     await slot.release();
-    throw new DependencyUnavailableError('redis', options.retryAfterSeconds, 'cannot count the call in Redis', {
-      cause: failed.reason,
-    });
+    throw new DependencyUnavailableError(
+      'redis',
+      options.retryAfterSeconds,
+      'cannot count the call in Redis',
+      {
+        cause: failed.reason,
+      },
+    );
   }
   if (debugKey) {
     await deps.redis.set(debugKey.key, new Date().toISOString(), 'EX', 259_200).catch(() => undefined);
@@ -115,7 +120,10 @@ export async function claimCallSlot(
 
   try {
     checkLimits(
-      await lookupCallLimits(deps.db, { accountSid: owner.accountSid, serviceProviderSid: owner.serviceProviderSid }),
+      await lookupCallLimits(deps.db, {
+        accountSid: owner.accountSid,
+        serviceProviderSid: owner.serviceProviderSid,
+      }),
       owner,
       { accountCalls, spCalls, hosting: options.hosting, minCallLimit: options.minCallLimit },
       records,
@@ -133,30 +141,55 @@ export async function claimCallSlot(
 function checkLimits(
   limits: Awaited<ReturnType<typeof lookupCallLimits>>,
   owner: CallOwner,
-  calls: { accountCalls: number | undefined; spCalls: number | undefined; hosting: boolean; minCallLimit: number },
+  calls: {
+    accountCalls: number | undefined;
+    spCalls: number | undefined;
+    hosting: boolean;
+    minCallLimit: number;
+  },
   records: Records,
 ): void {
   const { accountCalls, spCalls, hosting } = calls;
   const scope = { account_sid: owner.accountSid, service_provider_sid: owner.serviceProviderSid };
   if (accountCalls !== undefined && accountCalls > calls.minCallLimit) {
     if (hosting && limits.subscription !== undefined && accountCalls > limits.subscription) {
-      records.alert({ ...scope, alert_type: 'account-call-limit', message: `account call limit ${limits.subscription} reached`, detail: { limit: limits.subscription } });
+      records.alert({
+        ...scope,
+        alert_type: 'account-call-limit',
+        message: `account call limit ${limits.subscription} reached`,
+        detail: { limit: limits.subscription },
+      });
       throw new CallLimitError('subscription_limit', 'Maximum Calls In Progress', {});
     }
     if (limits.account !== undefined && limits.account > 0 && accountCalls > limits.account) {
-      records.alert({ ...scope, alert_type: 'account-call-limit', message: `account call limit ${limits.account} reached`, detail: { limit: limits.account } });
+      records.alert({
+        ...scope,
+        alert_type: 'account-call-limit',
+        message: `account call limit ${limits.account} reached`,
+        detail: { limit: limits.account },
+      });
       throw new CallLimitError('account_limit', 'Max Account Calls In Progress', {
         'X-Account-Sid': owner.accountSid,
         'X-Call-Limit': String(limits.account),
       });
     }
-    if (hosting && limits.subscription === undefined && limits.account === 0 && limits.service_provider === 0) {
+    if (
+      hosting &&
+      limits.subscription === undefined &&
+      limits.account === 0 &&
+      limits.service_provider === 0
+    ) {
       throw new CallLimitError('no_subscription', 'No Active Subscription', {});
     }
   }
   const sp = limits.service_provider;
   if (spCalls !== undefined && sp !== undefined && sp > 0 && spCalls > sp) {
-    records.alert({ ...scope, alert_type: 'service-provider-call-limit', message: `service provider call limit ${sp} reached`, detail: { limit: sp } });
+    records.alert({
+      ...scope,
+      alert_type: 'service-provider-call-limit',
+      message: `service provider call limit ${sp} reached`,
+      detail: { limit: sp },
+    });
     throw new CallLimitError('sp_limit', 'Max Service Provider Calls In Progress', {
       'X-Service-Provider-Sid': owner.serviceProviderSid,
       'X-Call-Limit': String(sp),

@@ -53,6 +53,8 @@ export function createInboundMetrics(metrics: Metrics): InboundMetrics {
       'digest answers refused for their nonce: forged, stale or replayed',
       ['reason'],
     ),
-    callsEnded: metrics.counter('sbc_calls_ended_total', 'connected calls that ended, by who ended them', ['ended_by']),
+    callsEnded: metrics.counter('sbc_calls_ended_total', 'connected calls that ended, by who ended them', [
+      'ended_by',
+    ]),
   };
 }

@@ -53,7 +53,10 @@ export interface CallCountOwner {
 export interface Records extends AlertSink {
   cdr(record: Cdr): void;
   /** The counters of `owner` after a change (`calls_in_progress` in jambonz's call_counts). */
-  callCounts(owner: CallCountOwner, counts: readonly { scope: CallCounterScope; sid: string; calls: number }[]): void;
+  callCounts(
+    owner: CallCountOwner,
+    counts: readonly { scope: CallCounterScope; sid: string; calls: number }[],
+  ): void;
 }
 
 /** CDRs and call counts as log lines (info, debug); alerts to `alerts` (@sbc/service's log sink). */

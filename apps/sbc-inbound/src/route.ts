@@ -5,7 +5,12 @@
 import type { AccountWithHook, VoipCarrier } from '@sbc/db';
 import type { EphemeralGateways } from '@sbc/redis';
 import type { Logger } from '@sbc/service';
-import { classifyAuthTrunkCall, classifyInvite, type Classification, type ClassifyDeps } from './classify/index.js';
+import {
+  classifyAuthTrunkCall,
+  classifyInvite,
+  type Classification,
+  type ClassifyDeps,
+} from './classify/index.js';
 import type { CallIdentity } from './headers.js';
 import type { InboundInvite } from './invite.js';
 
@@ -80,10 +85,15 @@ export function routeOf(c: Classification): CallRoute {
 export async function routeCall(deps: RouteDeps, invite: InboundInvite, log: Logger): Promise<CallRoute> {
   const classification = await classifyInvite(classifyDeps(deps, log), {
     source: invite.source,
-    requestUri: { host: invite.requestUri.host, ...(invite.requestUri.user !== undefined && { user: invite.requestUri.user }) },
+    requestUri: {
+      host: invite.requestUri.host,
+      ...(invite.requestUri.user !== undefined && { user: invite.requestUri.user }),
+    },
     did: invite.did,
     siprec: invite.siprec !== undefined,
-    ...(invite.incomingApplicationSid !== undefined && { incomingApplicationSid: invite.incomingApplicationSid }),
+    ...(invite.incomingApplicationSid !== undefined && {
+      incomingApplicationSid: invite.incomingApplicationSid,
+    }),
   });
   return routeOf(classification);
 }

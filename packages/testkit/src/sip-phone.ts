@@ -62,7 +62,7 @@ export function challengesOf(res: SipResponseMessage): Challenge[] {
 /** An Authorization header answering `challenge`. */
 export function authorization(
   challenge: Pick<Challenge, 'realm' | 'nonce' | 'algorithm' | 'qop'>,
-  credentials: { username: string; password: string; uri: string; nc?: number },
+  credentials: { username: string; password: string; uri: string; nc?: number; method?: string },
 ): string {
   const nc = (credentials.nc ?? 1).toString(16).padStart(8, '0');
   const cnonce = randomBytes(6).toString('hex');
@@ -71,7 +71,7 @@ export function authorization(
     username: credentials.username,
     realm: challenge.realm,
     password: credentials.password,
-    method: 'REGISTER',
+    method: credentials.method ?? 'REGISTER',
     uri: credentials.uri,
     nonce: challenge.nonce,
     algorithm: challenge.algorithm,
@@ -119,6 +119,11 @@ export class SipPhone {
       socket.bind(0, address, () => resolve());
     });
     return new SipPhone(socket, address, socket.address().port, { host, port: Number(port) });
+  }
+
+  /** Sends `text` once, expecting no answer (an ACK). */
+  transmit(text: string): void {
+    this.socket.send(text, this.target.port, this.target.host);
   }
 
   /** Sends `text` and resolves with the first final response (retransmitting every 500 ms). */

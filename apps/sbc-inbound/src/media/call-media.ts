@@ -96,8 +96,7 @@ export class CallMedia {
     };
     if (toTag !== undefined) message['to-tag'] = toTag;
     if (kind === 'offer') {
-      message.direction =
-        sender === 'caller' ? [callerDirection, 'private'] : ['private', callerDirection];
+      message.direction = sender === 'caller' ? [callerDirection, 'private'] : ['private', callerDirection];
     }
     return message;
   }

@@ -60,7 +60,7 @@ export function sideOptions(
     flags.push('generate mid', 'SDES-no');
     if (options.padCrypto) flags.push('pad crypto');
   }
-  const message: NgMessage = { ...(srtp ? srtpSide(caller as 'webrtc' | 'sdes') : RTP_SIDE), flags };
+  const message: NgMessage = { ...(srtp ? srtpSide(caller) : RTP_SIDE), flags };
   const mask = options.acceptAndTranscode;
   if (toward === 'featureServer' && mask && mask.length > 0) {
     message.codec = { mask: [...mask] as NgValue[], transcode: ['PCMU', 'PCMA'] };

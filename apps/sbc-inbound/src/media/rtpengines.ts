@@ -65,7 +65,8 @@ export interface RtpenginePoolOptions {
   observe?: (command: RtpengineCommand, engine: string, seconds: number, ok: boolean) => void;
 }
 
-const idOf = (a: RtpengineAddress) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+const idOf = (a: RtpengineAddress) =>
+  a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 
 export class RtpenginePool {
   private readonly client: Client;
@@ -116,11 +117,18 @@ export class RtpenginePool {
       answer = await this.client[command](engine.port, engine.host, message);
     } catch (err) {
       this.options.observe?.(command, engine.id, (performance.now() - started) / 1000, false);
-      if (engine.active) this.options.logger.warn({ engine: engine.id, command, err: String(err) }, 'rtpengine did not answer');
+      if (engine.active)
+        this.options.logger.warn(
+          { engine: engine.id, command, err: String(err) },
+          'rtpengine did not answer',
+        );
       engine.active = false;
-      throw new RtpengineUnavailableError(`rtpengine ${engine.id} did not answer ${command}: ${String(err)}`, {
-        cause: err,
-      });
+      throw new RtpengineUnavailableError(
+        `rtpengine ${engine.id} did not answer ${command}: ${String(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     this.options.observe?.(command, engine.id, (performance.now() - started) / 1000, true);
     engine.active = true;

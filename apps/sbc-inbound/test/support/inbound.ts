@@ -149,7 +149,15 @@ export async function startInbound(
   const redis = createRedisClient({ ...config.redis, autoPipelining: true });
   const srf = createSrf();
   const records = recordRecords();
-  const app = createInbound({ srf, db, redis, logger, metrics, records, options: tweak(inboundOptions(config)) });
+  const app = createInbound({
+    srf,
+    db,
+    redis,
+    logger,
+    metrics,
+    records,
+    options: tweak(inboundOptions(config)),
+  });
   await app.start();
   const connection = connectDrachtio(srf, config.drachtio, logger);
   const engine = await connection.connected(5000);
@@ -241,9 +249,15 @@ export function placeCall(stack: InboundStack, name: string, options: CallOption
 }
 
 /** rtpengine's `query` of a call: packets each party sent towards rtpengine. */
-export async function rtpPackets(rtpengine: RtpengineService, callId: string): Promise<Record<string, number>> {
+export async function rtpPackets(
+  rtpengine: RtpengineService,
+  callId: string,
+): Promise<Record<string, number>> {
   const answer = await ngCommand(rtpengine.host, rtpengine.ngPort, { command: 'query', 'call-id': callId });
-  const tags = (answer.tags ?? {}) as Record<string, { medias?: { streams?: { stats?: { packets?: number } }[] }[] }>;
+  const tags = (answer.tags ?? {}) as Record<
+    string,
+    { medias?: { streams?: { stats?: { packets?: number } }[] }[] }
+  >;
   const packets: Record<string, number> = {};
   for (const [tag, info] of Object.entries(tags)) {
     packets[tag] = (info.medias ?? [])
