@@ -5,6 +5,7 @@
  * any caller pose as a carrier's gateway.
  */
 import { parseSipUri, type SrfRequest } from '@sbc/service';
+import { parse as parseSdp } from 'sdp-transform';
 import { InboundAnswer } from './answers.js';
 
 export interface SourceAddress {
@@ -126,6 +127,23 @@ function splitSiprec(contentType: string, body: string): { sdp: string; siprec: 
   };
 }
 
+/** RFC 4566 §5: a session description starts with v=0 and offers at least one media line. */
+function checkSdp(sdp: string): void {
+  let parsed: ReturnType<typeof parseSdp>;
+  try {
+    parsed = parseSdp(sdp);
+  } catch {
+    throw new UnusableBodyError('SDP that cannot be parsed');
+  }
+  if (
+    parsed.version !== 0 ||
+    parsed.media.length === 0 ||
+    !parsed.media.every((m) => m.port >= 0 && m.protocol)
+  ) {
+    throw new UnusableBodyError('SDP without v=0 or a usable m= line');
+  }
+}
+
 /** Reads the INVITE; throws the 400 / 488 it must get when it cannot be a call. */
 export function readInvite(req: SrfRequest, isTrustedProxy: AddressMatcher): InboundInvite {
   const uri = parseSipUri(req.uri);
@@ -145,8 +163,7 @@ export function readInvite(req: SrfRequest, isTrustedProxy: AddressMatcher): Inb
     } else if (contentType !== '' && contentType !== 'application/sdp') {
       throw new UnusableBodyError(`body of type ${contentType} is not an SDP offer`);
     }
-    if (!/^v=0\s*$/m.test(sdp) || !/^m=/m.test(sdp))
-      throw new UnusableBodyError('SDP without v=0 or m= lines');
+    checkSdp(sdp);
   }
 
   const did = (uri.user ?? '').replace(/^\+/, '');

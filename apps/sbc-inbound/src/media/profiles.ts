@@ -4,6 +4,7 @@
  * (Teams and SIP trunks with `RTP/SAVP`), decided by the caller's SDP.
  */
 import type { NgMessage, NgValue } from 'rtpengine-client';
+import { parse as parseSdp } from 'sdp-transform';
 
 export type CallerMedia = 'rtp' | 'webrtc' | 'sdes';
 
@@ -19,12 +20,13 @@ export interface MediaOptions {
 /** How the caller's SDP wants its media: `SAVPF` with DTLS is WebRTC, any other SAVP is SDES. */
 export function callerMediaOf(sdp: string | undefined, fromTeams: boolean): CallerMedia {
   if (!sdp) return 'rtp';
-  const audio = /^m=audio \d+(?:\/\d+)? (\S+)/m.exec(sdp)?.[1] ?? '';
+  const audio = parseSdp(sdp).media.find((m) => m.type === 'audio')?.protocol ?? '';
   if (!audio.includes('SAVP')) return 'rtp';
   if (fromTeams || !audio.includes('SAVPF')) return 'sdes';
   return 'webrtc';
 }
 
+/** jambonz's data/rtp-transcoding.json. */
 const RTP_SIDE: NgMessage = {
   'transport-protocol': 'RTP/AVP',
   DTLS: 'off',
