@@ -1,4 +1,4 @@
-# One image per app: docker build -f docker/Dockerfile.app --build-arg APP=sbc-registrar -t sbc-registrar .
+# One image per app: docker build -f docker/Dockerfile.app --build-arg APP=sbc-inbound -t sbc-inbound .
 # Builds the workspace, then keeps only the app and its production dependencies (pnpm deploy).
 FROM node:20-bookworm-slim AS build
 ARG APP

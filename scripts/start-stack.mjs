@@ -30,7 +30,11 @@ function startNode(name, script, env) {
     args: [script],
     env: { ...process.env, ...env },
   });
-  daemon.exited.catch((err) => log(`${name} stopped: ${err.message.split('\n')[0]}`));
+  // Ctrl-C reaches every process of the terminal's group at once, Redis and MariaDB included, so an app
+  // may then fail its last Redis write and exit 1: only an exit while the stack runs is news.
+  daemon.exited.catch((err) => {
+    if (!stopping) log(`${name} stopped: ${err.message.split('\n')[0]}`);
+  });
   services.push(daemon);
   return daemon;
 }
@@ -49,7 +53,11 @@ async function main() {
     dataDir: resolve(stateDir, 'mysql'),
   });
   services.push(mysql);
-  const rtpengine = await startRtpengine({ ngPort: port('SBC_STACK_RTPENGINE_PORT', 22222) });
+  // jambonz's named interfaces: sbc-inbound offers with direction public (callers) / private (feature servers).
+  const rtpengine = await startRtpengine({
+    ngPort: port('SBC_STACK_RTPENGINE_PORT', 22222),
+    interfaceNames: ['private', 'public'],
+  });
   services.push(rtpengine);
 
   // The jambonz schema and the demo data (both idempotent), and the user the apps log in as.
@@ -106,15 +114,37 @@ async function main() {
     JWT_SECRET: ENCRYPTION_SECRET,
   };
   const apps = [
+    [
+      'sbc-inbound',
+      'apps/sbc-inbound/dist/index.js',
+      {
+        HTTP_PORT: '3001',
+        JAMBONES_RTPENGINES: rtpengine.ngAddress,
+        // Ctrl-C: calls still up get a BYE after 1 s instead of the production hour of draining.
+        SBC_DRAIN_GRACE_SECONDS: process.env.SBC_DRAIN_GRACE_SECONDS ?? '1',
+      },
+    ],
     ['sbc-registrar', 'apps/sbc-registrar/dist/index.js', { HTTP_PORT: '3002' }],
     ['sbc-options', 'apps/sbc-options/dist/index.js', { HTTP_PORT: '3003' }],
   ];
   const started = [];
+  const ready = [];
   for (const [name, script, env] of apps) {
     if (!existsSync(resolve(root, script))) continue;
-    startNode(name, resolve(root, script), { ...common, ...env });
-    started.push(`${name} (http://127.0.0.1:${env.HTTP_PORT}/readyz)`);
+    const daemon = startNode(name, resolve(root, script), { ...common, ...env });
+    const url = `http://127.0.0.1:${env.HTTP_PORT}/readyz`;
+    started.push(`${name} (${url})`);
+    // "up" only once every app has its engine, MySQL and Redis: a call placed at once then connects.
+    ready.push(
+      waitUntil(async () => (await fetch(url)).ok, {
+        what: `${name} ready (${url})`,
+        abort: daemon.exited,
+      }).catch((err) => {
+        throw new Error(`${err.message}\n${daemon.output().slice(-2000)}`);
+      }),
+    );
   }
+  await Promise.all(ready);
 
   log(`redis        127.0.0.1:${redis.port}`);
   log(`mariadb      127.0.0.1:${mysql.port} database jambones (user jambones / jambones)`);
@@ -125,7 +155,7 @@ async function main() {
   log(`apps         ${started.length ? started.join(', ') : 'none built yet'}`);
   log(
     `demo         realm ${demo.sip_realm}; users ${demo.clients.map((c) => `${c.username}/${c.password}`).join(', ')}; ` +
-      `carrier 127.0.0.2; feature servers ${demo.private_network_cidr}`,
+      `carrier 127.0.0.2 (DID ${demo.phone_numbers.exact}); feature servers ${demo.private_network_cidr}`,
   );
   log('up. Ctrl-C stops everything.');
 }
