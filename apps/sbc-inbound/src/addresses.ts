@@ -1,53 +1,47 @@
 /**
  * This SBC's addresses, from what the engine reports (reference §2.1): its private SIP addresses
  * join `<cluster>:active-sip` (feature servers and rtpengine sidecars send their OPTIONS there) and
- * leave it when the app drains; its public addresses are kept in `sbc_addresses`.
+ * leave it when the app drains; its public addresses are kept in `sbc_addresses` (@sbc/service's
+ * SbcAddressKeeper, as sbc-registrar does).
  */
-import { addSbcAddress, cleanSbcAddresses, type Db } from '@sbc/db';
+import type { Db } from '@sbc/db';
 import type { ServerSets } from '@sbc/redis';
 import {
-  createPeriodicTask,
   privateSipAddresses,
   publicAddresses,
+  SbcAddressKeeper,
   type EngineInfo,
   type Logger,
-  type PeriodicTask,
-  type PublicAddress,
+  type SbcAddressKeeperOptions,
 } from '@sbc/service';
 
-export interface SbcAddressOptions {
-  keepAliveMs: number;
-  deadSeconds: number;
+export interface SbcAddressOptions extends SbcAddressKeeperOptions {
   /** Upsert public addresses into sbc_addresses (not on a dedicated SBC_ACCOUNT_SID instance). */
   record: boolean;
 }
 
 export class SbcAddresses {
   private joined: string[] = [];
-  private public: PublicAddress[] = [];
-  private readonly keepAlive: PeriodicTask;
+  private publicIp: string | undefined;
+  private readonly keeper: SbcAddressKeeper;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly sets: ServerSets,
     private readonly logger: Logger,
     private readonly options: SbcAddressOptions,
   ) {
-    this.keepAlive = createPeriodicTask({
-      intervalMs: options.keepAliveMs,
-      onError: (err) => logger.warn({ err }, 'cannot refresh sbc_addresses'),
-      run: () => this.recordPublic(),
-    });
+    this.keeper = new SbcAddressKeeper(db, options, logger);
   }
 
   /** The first public address (this SBC's `host` in CDRs). */
   publicAddress(): string | undefined {
-    return this.public[0]?.ipv4;
+    return this.publicIp;
   }
 
   /** (Re)starts from the engine's addresses; joins active-sip unless `join` is false (draining). */
   async start(engine: EngineInfo, networkCidrs: readonly string[], join: boolean): Promise<void> {
-    this.public = publicAddresses(engine.hostports);
+    this.publicIp = publicAddresses(engine.hostports)[0]?.ipv4;
     if (join) {
       this.joined = privateSipAddresses(engine, networkCidrs);
       for (const address of this.joined) {
@@ -59,7 +53,7 @@ export class SbcAddresses {
         });
       }
     }
-    if (this.options.record && !this.keepAlive.started) this.keepAlive.start(0);
+    if (this.options.record) await this.keeper.start(engine);
   }
 
   /** Leaves active-sip (draining). */
@@ -72,13 +66,7 @@ export class SbcAddresses {
     this.joined = [];
   }
 
-  async stop(): Promise<void> {
-    await this.keepAlive.stop();
-  }
-
-  private async recordPublic(): Promise<void> {
-    for (const address of this.public) await addSbcAddress(this.db, address);
-    const removed = await cleanSbcAddresses(this.db, this.options.deadSeconds);
-    if (removed > 0) this.logger.info({ removed }, 'removed stale SBC addresses');
+  stop(): Promise<void> {
+    return this.keeper.stop();
   }
 }

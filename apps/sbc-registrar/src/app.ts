@@ -14,13 +14,13 @@ import {
   createPeriodicTask,
   parseNetworks,
   privateSipAddress,
+  SbcAddressKeeper,
   type AlertSink,
   type EngineInfo,
   type Logger,
   type Metrics,
   type Srf,
 } from '@sbc/service';
-import { SbcAddressKeeper } from './addresses.js';
 import type { RegistrarConfig } from './config.js';
 import { createRegistrarMetrics, type RegistrarMetrics } from './metrics.js';
 import { RegbotManager, type RegbotManagerOptions } from './regbot/manager.js';
@@ -155,7 +155,9 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
     }),
   );
 
-  const sbcAddresses = new SbcAddressKeeper(db, options.sbcAddresses, logger, metrics);
+  const sbcAddresses = new SbcAddressKeeper(db, options.sbcAddresses, logger, (result) =>
+    metrics.sbcAddressRefreshes.inc({ result }),
+  );
   const regbot = options.regbot
     ? new RegbotManager({
         srf,

@@ -73,6 +73,7 @@ export {
   publicAddresses,
   type PublicAddress,
 } from './drachtio/addresses.js';
+export { SbcAddressKeeper, type SbcAddressKeeperOptions } from './sbc-address-keeper.js';
 export {
   parseSipUri,
   parseUri,

@@ -1,16 +1,20 @@
 /**
- * The SBC's public addresses (from what the engine reports, @sbc/service `publicAddresses`) go
- * into `sbc_addresses` (read by the portal and the api-server), refreshed and cleaned periodically.
+ * The SBC's public addresses (from what the engine reports, `publicAddresses`) go into
+ * `sbc_addresses` (read by the portal and the api-server), refreshed and cleaned periodically.
+ * jambonz's sbc-inbound and sbc-sip-sidecar both do it; so do sbc-inbound and sbc-registrar here.
  */
 import { addSbcAddress, cleanSbcAddresses, type Db } from '@sbc/db';
-import {
-  createPeriodicTask,
-  publicAddresses,
-  type EngineInfo,
-  type Logger,
-  type PublicAddress,
-} from '@sbc/service';
-import type { RegistrarMetrics } from './metrics.js';
+import type { EngineInfo } from './drachtio/connection.js';
+import { publicAddresses, type PublicAddress } from './drachtio/addresses.js';
+import type { Logger } from './logger.js';
+import { createPeriodicTask } from './periodic-task.js';
+
+export interface SbcAddressKeeperOptions {
+  /** SBC_PUBLIC_ADDRESS_KEEP_ALIVE_IN_MILISECOND (900 000). */
+  keepAliveMs: number;
+  /** DEAD_SBC_IN_SECOND (3600): rows not refreshed for this long are deleted. */
+  deadSeconds: number;
+}
 
 /** Upserts the public addresses now and every `keepAliveMs`, and deletes rows older than `deadSeconds`. */
 export class SbcAddressKeeper {
@@ -19,9 +23,10 @@ export class SbcAddressKeeper {
 
   constructor(
     private readonly db: Db,
-    private readonly options: { keepAliveMs: number; deadSeconds: number },
+    private readonly options: SbcAddressKeeperOptions,
     private readonly logger: Logger,
-    private readonly metrics: RegistrarMetrics,
+    /** Each upsert's result (for a metric). */
+    private readonly onUpsert: (result: 'ok' | 'error') => void = () => undefined,
   ) {
     this.task = createPeriodicTask({
       intervalMs: options.keepAliveMs,
@@ -46,9 +51,9 @@ export class SbcAddressKeeper {
     for (const address of this.addresses) {
       try {
         await addSbcAddress(this.db, address);
-        this.metrics.sbcAddressRefreshes.inc({ result: 'ok' });
+        this.onUpsert('ok');
       } catch (err) {
-        this.metrics.sbcAddressRefreshes.inc({ result: 'error' });
+        this.onUpsert('error');
         this.logger.warn({ err, address }, 'cannot record the public SBC address');
       }
     }
