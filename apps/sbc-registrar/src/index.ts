@@ -49,7 +49,15 @@ onShutdown(logger, [
   { name: 'stop outbound registrations', run: () => app.stop({ release: true }) },
   { name: 'close engine connection', run: () => drachtio.close() },
   { name: 'close http', run: () => health.close() },
-  { name: 'close redis', run: async () => void (await redis.quit()), timeoutMs: 3000 },
+  {
+    name: 'close redis',
+    run: () =>
+      redis.quit().then(
+        () => undefined,
+        () => redis.disconnect(),
+      ),
+    timeoutMs: 3000,
+  },
   { name: 'close mysql', run: () => db.close(), timeoutMs: 3000 },
 ]);
 
