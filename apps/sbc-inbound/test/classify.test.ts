@@ -180,8 +180,15 @@ describe('jambonz sbc-inbound seed scenarios (§7.2)', () => {
   });
 
   it('uac-did-regex-match-vc-all-accts-nosiprealm from .50: the invalid regex row is skipped (#201)', async () => {
-    // '\\dkjfhmdf\\' is the longest pattern on voip100 and no regular expression.
-    const result = await trunk(invite(ip.voip100And101, '100678@127.0.0.1:5060'));
+    // '\\dkjfhmdf\\' is the longest pattern on voip100 and no regular expression: skipped and
+    // logged (a warning the first time in a process, a debug line after that).
+    const warnings: Record<string, unknown>[] = [];
+    const note = (obj: Record<string, unknown>) => void warnings.push(obj);
+    const logger = { debug: note, info: () => undefined, warn: note };
+    const result = await trunk(invite(ip.voip100And101, '100678@127.0.0.1:5060'), { logger });
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const warning of warnings)
+      expect(warning).toEqual({ phoneNumberSid: 'phone102', number: '\\dkjfhmdf\\' });
     expect(route(result)).toMatchObject({ carrier: vc.voip101, app: apps.app100, number: pn.phone100 });
     const longer = await trunk(invite(ip.voip100And101, '100123@127.0.0.1:5060'));
     expect(route(longer)).toMatchObject({ carrier: vc.voip100, app: apps.app101, number: pn.phone101 });

@@ -16,7 +16,7 @@ export async function classifyAuthTrunkCall(
   account: AccountWithHook,
 ): Promise<TrunkClassification> {
   try {
-    const number = bestNumber(await matchDid(deps.db, did, [trunk.voip_carrier_sid], account.account_sid));
+    const number = bestNumber(await matchDid(deps, did, [trunk.voip_carrier_sid], account.account_sid));
     return {
       originator: 'trunk',
       carrier: carrierSummary(trunk),

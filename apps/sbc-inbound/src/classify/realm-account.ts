@@ -26,7 +26,7 @@ export async function realmAccountCarrierRoute(
   if (!first) return undefined;
 
   const numbers = await matchDid(
-    deps.db,
+    deps,
     input.did,
     carriers.map((c) => c.carrier.voip_carrier_sid),
   );

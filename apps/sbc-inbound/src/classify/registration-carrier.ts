@@ -51,6 +51,6 @@ export async function registrationCarrierRoute(
     );
     return NOT_A_CARRIER_CALL;
   }
-  const number = bestNumber(await matchDid(deps.db, input.did, [only.carrier.voip_carrier_sid], accountSid));
+  const number = bestNumber(await matchDid(deps, input.did, [only.carrier.voip_carrier_sid], accountSid));
   return { ...routeTo(only, accountSid, number), account };
 }

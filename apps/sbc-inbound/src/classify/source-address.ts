@@ -24,7 +24,7 @@ export async function sourceAddressCarrierRoute(
   if (!first) return undefined;
 
   const numbers = await matchDid(
-    deps.db,
+    deps,
     input.did,
     carriers.map((c) => c.carrier.voip_carrier_sid),
   );

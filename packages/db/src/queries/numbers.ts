@@ -43,6 +43,7 @@ export async function matchPhoneNumbers(
   db: Db,
   did: string,
   scope: PhoneNumberScope = {},
+  options: { onInvalidPattern?: (row: PhoneNumber) => void } = {},
 ): Promise<PhoneNumberMatch[]> {
   const digits = did.replace(/^\+/, '');
   const filters: string[] = [];
@@ -74,6 +75,7 @@ export async function matchPhoneNumbers(
   const regexes: PhoneNumberMatch[] = [];
   for (const row of byLengthDesc) {
     const pattern = patternOf(row.number);
+    if (pattern === undefined) options.onInvalidPattern?.(row);
     if (pattern?.kind === 'wildcard' && digits.startsWith(pattern.prefix))
       wildcards.push({ ...row, match: 'wildcard' });
     if (pattern?.kind === 'regex' && pattern.re.test(digits)) regexes.push({ ...row, match: 'regex' });
