@@ -65,6 +65,16 @@ export interface RtpenginePoolOptions {
   observe?: (command: RtpengineCommand, engine: string, seconds: number, ok: boolean) => void;
 }
 
+/**
+ * NG over UDP loses datagrams when answers pile up in a small socket buffer (the kernel default
+ * holds ~50 answers) while the event loop is busy: ask for a large one (capped by net.core.rmem_max).
+ */
+const NG_RECEIVE_BUFFER = 4 * 1024 * 1024;
+/** A command is sent up to this many times (each with its share of the timeout) before an engine counts as down. */
+const NG_ATTEMPTS = 3;
+/** Answers that mean "this engine cannot take it now", not "this SDP is wrong": try another engine. */
+const ENGINE_BUSY = /ports|resources|overload|shutting down/i;
+
 const idOf = (a: RtpengineAddress) =>
   a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 
@@ -76,7 +86,17 @@ export class RtpenginePool {
   private closed = false;
 
   constructor(private readonly options: RtpenginePoolOptions) {
-    this.client = new Client({ localPort: options.localPort, timeout: options.timeoutMs });
+    this.client = new Client({
+      localPort: options.localPort,
+      timeout: Math.max(50, Math.ceil(options.timeoutMs / NG_ATTEMPTS)),
+    });
+    this.client.on('listening', () => {
+      try {
+        this.client.socket.setRecvBufferSize(NG_RECEIVE_BUFFER);
+      } catch (err) {
+        options.logger.warn({ err }, 'cannot enlarge the rtpengine NG socket buffer');
+      }
+    });
     // Late answers to timed-out commands arrive as errors on the client: nothing waits for them.
     this.client.on('error', (err) => options.logger.debug({ err: err.message }, 'rtpengine client'));
     if (options.engines) this.list = options.engines.map((a) => ({ ...a, id: idOf(a), active: true }));
@@ -109,12 +129,23 @@ export class RtpenginePool {
     }
   }
 
-  /** Sends one command to one engine; rejects with RtpengineRejectedError on `result: error`. */
+  /**
+   * Sends one command to one engine, again when it goes unanswered (NG commands are idempotent for
+   * a call: a repeated offer gets the same ports). Rejects with RtpengineUnavailableError when the
+   * engine never answered or answered that it is out of ports, RtpengineRejectedError on any other
+   * `result: error`.
+   */
   async command(engine: Rtpengine, command: RtpengineCommand, message: NgMessage = {}): Promise<NgAnswer> {
     const started = performance.now();
-    let answer: NgAnswer;
+    let answer: NgAnswer | undefined;
     try {
-      answer = await this.client[command](engine.port, engine.host, message);
+      for (let attempt = 1; answer === undefined; attempt++) {
+        try {
+          answer = await this.client[command](engine.port, engine.host, message);
+        } catch (err) {
+          if (attempt >= NG_ATTEMPTS) throw err;
+        }
+      }
     } catch (err) {
       this.options.observe?.(command, engine.id, (performance.now() - started) / 1000, false);
       if (engine.active)
@@ -133,7 +164,12 @@ export class RtpenginePool {
     this.options.observe?.(command, engine.id, (performance.now() - started) / 1000, true);
     engine.active = true;
     if (answer.result === 'error') {
-      throw new RtpengineRejectedError(command, answer['error-reason'] ?? 'unknown error', engine.id);
+      const reason = answer['error-reason'] ?? 'unknown error';
+      if (ENGINE_BUSY.test(reason)) {
+        this.options.logger.warn({ engine: engine.id, command, reason }, 'rtpengine cannot take the call');
+        throw new RtpengineUnavailableError(`rtpengine ${engine.id} refused ${command}: ${reason}`);
+      }
+      throw new RtpengineRejectedError(command, reason, engine.id);
     }
     return answer;
   }

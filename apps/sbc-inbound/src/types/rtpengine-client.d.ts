@@ -1,5 +1,6 @@
 /** The part of rtpengine-client (the NG protocol over UDP) this app uses; the package ships no types. */
 declare module 'rtpengine-client' {
+  import type { Socket } from 'node:dgram';
   import type { EventEmitter } from 'node:events';
 
   /** An NG dictionary: strings, numbers, lists and nested dictionaries. */
@@ -25,6 +26,8 @@ declare module 'rtpengine-client' {
 
   export class Client extends EventEmitter {
     constructor(options: ClientOptions);
+    /** The NG socket. */
+    readonly socket: Socket;
     ping: Command;
     offer: Command;
     answer: Command;
