@@ -10,7 +10,9 @@
 import { NonceManager } from '@sbc/auth-hook';
 import { lookupSystemInformation, type Db } from '@sbc/db';
 import { CallCounters, EphemeralGateways, NonceStore, ServerSets, type Redis } from '@sbc/redis';
+import type { Socket } from 'node:net';
 import {
+  batchWritesThisTurn,
   createLogAlertSink,
   createPeriodicTask,
   parseNetworks,
@@ -22,6 +24,8 @@ import {
   type Metrics,
   type PeriodicTask,
   type Srf,
+  type SrfRequest,
+  type SrfResponse,
 } from '@sbc/service';
 import type { DeviceAuthOptions } from './authenticate.js';
 import type { ConnectedCall } from './call.js';
@@ -111,6 +115,23 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
   };
 }
 
+const batched = new WeakSet<Socket>();
+
+/**
+ * srf middleware: from the first INVITE on, every read from an engine connection holds the writes
+ * it causes until the end of that turn (@sbc/service batchWritesThisTurn), so the provisional
+ * responses, the 200, the ACK and the BYEs srf sends for many calls go out in few system calls.
+ */
+function batchEngineWrites(req: SrfRequest, _res: SrfResponse, next: () => void): void {
+  const socket = req.socket;
+  if (!batched.has(socket)) {
+    batched.add(socket);
+    // Before srf's own listener, so that the writes its dispatch makes are held too.
+    socket.prependListener('data', () => batchWritesThisTurn(socket));
+  }
+  next();
+}
+
 export interface InboundDeps {
   srf: Srf;
   db: Db;
@@ -185,6 +206,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
     maxAgeSeconds: options.auth.nonceMaxAgeSeconds,
   });
   srf.invite(
+    batchEngineWrites,
     createInviteHandler({
       srf,
       logger,
