@@ -207,6 +207,8 @@ function tryFeatureServer(
           void uas.destroy().catch(() => undefined);
           return;
         }
+        replayEarlyEnd(uas);
+        replayEarlyEnd(uac);
         settle({ kind: 'connected', uas, uac, answer: uac.res });
       })
       .catch((err: unknown) => {
@@ -231,4 +233,17 @@ function tryFeatureServer(
         }
       });
   });
+}
+
+/**
+ * srf hands the dialogs over through a promise, but when the engine delivers the 200's "sent"
+ * confirmation, the caller's ACK and an immediate BYE in one read, the dialog handles the BYE
+ * (answers 200, emits `destroy`, drops its listeners) before that promise's continuation runs:
+ * nobody hears the end, and the other leg, the rtpengine session and the counters stay forever.
+ * A leg that already ended is ended again on the next turn, once its owner (the ConnectedCall,
+ * built synchronously from what connectCall returns) listens.
+ */
+function replayEarlyEnd(dialog: Dialog): void {
+  if (dialog.connected) return;
+  setImmediate(() => dialog.emit('destroy'));
 }
