@@ -53,7 +53,8 @@ export class SbcAddresses {
         });
       }
     }
-    if (this.options.record) await this.keeper.start(engine);
+    // Not awaited: a hung MySQL must not hold up the start (the keeper logs its failures).
+    if (this.options.record) void this.keeper.start(engine);
   }
 
   /** Leaves active-sip (draining). */

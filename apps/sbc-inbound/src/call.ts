@@ -36,6 +36,12 @@ export class ConnectedCall {
   ) {
     this.listen('caller', legs.uas);
     this.listen('featureServer', legs.uac);
+    // A BYE in the same engine read as the ACK reaches srf before the dialogs reach us: srf
+    // answers it and the leg is gone without a 'destroy' we could hear. End the call now.
+    queueMicrotask(() => {
+      if (!legs.uas.connected) void this.end({ endedBy: 'caller' });
+      else if (!legs.uac.connected) void this.end({ endedBy: 'featureServer' });
+    });
   }
 
   /** Hangs up both legs (shutdown, or an error after connecting). */

@@ -67,6 +67,8 @@ export class FeatureServerFailedError extends InboundAnswer {
 /** How one attempt ended. */
 type Attempt =
   | { kind: 'connected'; uas: Dialog; uac: Dialog; answer: SrfResponse }
+  /** Our side failed (rtpengine's answer, a bug): the handler maps the error itself. */
+  | { kind: 'error'; err: unknown }
   | {
       kind: 'failed';
       status: number;
@@ -102,6 +104,7 @@ export async function connectCall(
     hooks.attempt(featureServer, i + 1);
     const attempt = await tryFeatureServer(srf, req, res, invite, media, plan, featureServer);
     if (attempt.kind === 'connected') return { ...attempt, featureServer, attempts: i + 1 };
+    if (attempt.kind === 'error') throw attempt.err;
     if (req.canceled || (attempt.status === 487 && !attempt.failover))
       throw new CallerCanceledError('caller cancelled');
     last = attempt;
@@ -207,8 +210,6 @@ function tryFeatureServer(
           void uas.destroy().catch(() => undefined);
           return;
         }
-        replayEarlyEnd(uas);
-        replayEarlyEnd(uac);
         settle({ kind: 'connected', uas, uac, answer: uac.res });
       })
       .catch((err: unknown) => {
@@ -222,28 +223,9 @@ function tryFeatureServer(
             why: `${err.status} ${err.reason ?? ''}`.trim(),
           });
         } else {
-          settle({
-            kind: 'failed',
-            status: 500,
-            reasonPhrase: undefined,
-            res: undefined,
-            failover: false,
-            why: err instanceof Error ? err.message : String(err),
-          });
+          // Not the feature server's answer: our side failed (e.g. rtpengine did not take its SDP).
+          settle({ kind: 'error', err });
         }
       });
   });
-}
-
-/**
- * srf hands the dialogs over through a promise, but when the engine delivers the 200's "sent"
- * confirmation, the caller's ACK and an immediate BYE in one read, the dialog handles the BYE
- * (answers 200, emits `destroy`, drops its listeners) before that promise's continuation runs:
- * nobody hears the end, and the other leg, the rtpengine session and the counters stay forever.
- * A leg that already ended is ended again on the next turn, once its owner (the ConnectedCall,
- * built synchronously from what connectCall returns) listens.
- */
-function replayEarlyEnd(dialog: Dialog): void {
-  if (dialog.connected) return;
-  setImmediate(() => dialog.emit('destroy'));
 }

@@ -242,7 +242,14 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
           ? err
           : err instanceof RtpengineUnavailableError
             ? new MediaUnavailableError(err.message, { cause: err })
-            : new InternalError(err);
+            : err instanceof RtpengineRejectedError
+              ? new MediaRefusedError(err.message, { cause: err })
+              : new InternalError(err);
+      metrics.invites.inc({
+        outcome: answer.outcome,
+        originator: route?.originator ?? 'unknown',
+        reason: answer.reason,
+      });
       if (!(answer instanceof CallerCanceledError)) {
         const headers = answer.headers();
         if (answer.xReason) headers['X-Reason'] = answer.xReason;
@@ -253,11 +260,6 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         }
       }
       await Promise.all([media?.delete(), slot?.release()]);
-      metrics.invites.inc({
-        outcome: answer.outcome,
-        originator: route?.originator ?? 'unknown',
-        reason: answer.reason,
-      });
       if (route && invite && answer.status !== 401) {
         const now = new Date();
         writeCdr(records, route, invite, deps.host(), {

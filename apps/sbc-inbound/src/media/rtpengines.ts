@@ -148,11 +148,8 @@ export class RtpenginePool {
       }
     } catch (err) {
       this.options.observe?.(command, engine.id, (performance.now() - started) / 1000, false);
-      if (engine.active)
-        this.options.logger.warn(
-          { engine: engine.id, command, err: String(err) },
-          'rtpengine did not answer',
-        );
+      // rtpengine-client's timeout text names the last engine it sent to, not this one: not logged.
+      if (engine.active) this.options.logger.warn({ engine: engine.id, command }, 'rtpengine did not answer');
       engine.active = false;
       throw new RtpengineUnavailableError(
         `rtpengine ${engine.id} did not answer ${command}: ${String(err)}`,
