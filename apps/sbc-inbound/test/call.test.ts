@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAccountLimit, seedClient } from '@sbc/db';
-import { authorization, challengesOf, runSipp, SipPhone, waitUntil } from '@sbc/testkit';
+import { runSipp, waitUntil } from '@sbc/testkit';
+import { RawCaller } from './support/raw-caller.js';
 import {
-  clearFeatureServers,
   featureServerUp,
   JAMBONZ,
   JWT_SECRET,
@@ -12,10 +11,9 @@ import {
   rtpPackets,
   scenario,
   startFeatureServer,
-  startInbound,
   startInboundStack,
+  useApp as useAppOf,
   type InboundStack,
-  type RunningInbound,
 } from './support/inbound.js';
 
 let stack: InboundStack;
@@ -27,27 +25,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** One app per describe block (two apps on one engine would share its INVITEs). */
-function useApp(env: Record<string, string> = {}): () => RunningInbound {
-  let sbc: RunningInbound | undefined;
-  beforeAll(async () => {
-    sbc = await startInbound(stack, env);
-  });
-  afterAll(async () => {
-    await sbc?.stop();
-  });
-  afterEach(async () => {
-    await clearFeatureServers(stack);
-    if (sbc) {
-      await waitUntil(() => Promise.resolve(sbc?.app.calls.size === 0), { what: 'calls to end' });
-      sbc.records.cdrs.length = 0;
-    }
-  });
-  return () => {
-    if (!sbc) throw new Error('app not started');
-    return sbc;
-  };
-}
+const useApp = (env: Record<string, string> = {}) => useAppOf(() => stack, env);
 
 /** The first message of `kind` (e.g. 'INVITE sip:') a sipp instance logged. */
 function logged(messages: string, kind: string): string {
@@ -203,12 +181,11 @@ describe('carrier calls', () => {
   });
 
   it('get 480 when no feature server is available', async () => {
-    const phone = await SipPhone.open('127.0.38.20', stack.engine.sipTarget);
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
     try {
-      const res = await phone.send(inviteText(phone, { host: 'jambonz.org', did: '+16173333456' }));
-      expect(res.status).toBe(480);
+      expect((await caller.invite({ host: 'jambonz.org' })).status).toBe(480);
     } finally {
-      phone.close();
+      caller.close();
     }
   });
 });
@@ -262,31 +239,20 @@ describe('device calls (realm jambonz.org: auth hook; delta.sip.jambonz.org: cli
       { encryptionSecret: JWT_SECRET },
     );
     const fs = await oneFeatureServer('uas-fs-answer');
-    const phone = await SipPhone.open('127.0.38.31', stack.engine.sipTarget);
+    const phone = await RawCaller.open('127.0.38.31', stack.engine.sipTarget);
     try {
-      const realm = 'delta.sip.jambonz.org';
-      const first = await phone.send(
-        inviteText(phone, { host: realm, did: '100', callId: 'sha-1', cseq: 1 }),
-      );
-      expect(first.status).toBe(401);
-      phone.transmit(ackText(phone, first, { host: realm, did: '100', callId: 'sha-1', cseq: 1 }));
-      const challenge = challengesOf(first).find((c) => c.algorithm === 'SHA-256');
-      expect(challenge, first.raw).toBeDefined();
-      const header = authorization(challenge!, {
-        username: 'carol',
+      const { challenge, answer } = await phone.deviceInvite({
+        host: 'delta.sip.jambonz.org',
+        did: '100',
+        user: 'carol',
         password: 'secret-pw',
-        uri: `sip:100@${realm}`,
-        method: 'INVITE',
+        algorithm: 'SHA-256',
       });
-      const answered = await phone.send(
-        inviteText(phone, { host: realm, did: '100', callId: 'sha-1', cseq: 2, authorization: header }),
+      expect(challenge.response.raw).toMatch(
+        /WWW-Authenticate: Digest realm="delta.sip.jambonz.org"[^\r]*algorithm=SHA-256/,
       );
-      expect(answered.status, answered.raw).toBe(200);
-      phone.transmit(ackText(phone, answered, { host: realm, did: '100', callId: 'sha-1', cseq: 2 }));
-      const bye = await phone.send(
-        byeText(phone, answered, { host: realm, did: '100', callId: 'sha-1', cseq: 3 }),
-      );
-      expect(bye.status).toBe(200);
+      expect(answer.status, answer.response.raw).toBe(200);
+      expect(await answer.hangUp()).toBe(200);
     } finally {
       phone.close();
     }
@@ -342,15 +308,14 @@ describe('call limits (JAMBONES_TRACK_ACCOUNT_CALLS)', () => {
     await waitUntil(() => Promise.resolve(sbc().app.calls.size === 1), { what: 'the first call' });
     expect(await stack.redisClient.get(counterKey)).toBe('1');
 
-    const phone = await SipPhone.open('127.0.38.20', stack.engine.sipTarget);
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
     try {
-      const res = await phone.send(inviteText(phone, { host: 'jambonz.org', did: '+16173333456' }));
-      expect(res.status).toBe(503);
-      expect(res.reason).toBe('Max Account Calls In Progress');
-      expect(res.header('X-Call-Limit')).toBe('1');
-      phone.transmit(ackText(phone, res, { host: 'jambonz.org', did: '+16173333456' }));
+      const refused = await caller.invite({ host: 'jambonz.org' });
+      expect(refused.status).toBe(503);
+      expect(refused.reason).toBe('Max Account Calls In Progress');
+      expect(refused.response.header('X-Call-Limit')).toBe('1');
     } finally {
-      phone.close();
+      caller.close();
     }
     expect((await first).ok).toBe(true);
     await waitUntil(async () => (await stack.redisClient.get(counterKey)) === '0', {
@@ -398,95 +363,15 @@ describe('draining (SIGTERM)', () => {
     await sbc().app.drain();
     expect(await stack.sets.members('active-sip')).toEqual([]);
     const fs = await oneFeatureServer('uas-fs-answer');
-    const phone = await SipPhone.open('127.0.38.20', stack.engine.sipTarget);
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
     try {
-      const res = await phone.send(inviteText(phone, { host: 'jambonz.org', did: '+16173333456' }));
-      expect(res.status).toBe(503);
-      expect(res.header('Retry-After')).toBe('30');
-      phone.transmit(ackText(phone, res, { host: 'jambonz.org', did: '+16173333456' }));
+      const refused = await caller.invite({ host: 'jambonz.org' });
+      expect(refused.status).toBe(503);
+      expect(refused.response.header('Retry-After')).toBe('30');
     } finally {
-      phone.close();
+      caller.close();
       await fs.run.stop();
     }
     expect(await sbc().app.callsEnded(100)).toBe(0);
   });
 });
-
-interface InviteParams {
-  host: string;
-  did: string;
-  callId?: string;
-  cseq?: number;
-  authorization?: string;
-}
-
-const tags = new Map<string, string>();
-/** The branch of the last INVITE of each Call-ID: the ACK of a non-2xx answer reuses it (RFC 3261 §17.1.1.3). */
-const branches = new Map<string, string>();
-function fromTag(callId: string): string {
-  let tag = tags.get(callId);
-  if (!tag) tags.set(callId, (tag = randomBytes(4).toString('hex')));
-  return tag;
-}
-
-function inviteText(phone: SipPhone, p: InviteParams): string {
-  const callId = p.callId ?? `${randomBytes(6).toString('hex')}@${phone.address}`;
-  const sdp = [
-    'v=0',
-    `o=phone 1 1 IN IP4 ${phone.address}`,
-    's=-',
-    `c=IN IP4 ${phone.address}`,
-    't=0 0',
-    'm=audio 7000 RTP/AVP 0',
-    'a=rtpmap:0 PCMU/8000',
-    '',
-  ].join('\r\n');
-  const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
-  branches.set(callId, branch);
-  const lines = [
-    `INVITE sip:${p.did}@${p.host} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${phone.address}:${phone.port};branch=${branch};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:caller@${p.host}>;tag=${fromTag(callId)}`,
-    `To: <sip:${p.did}@${p.host}>`,
-    `Call-ID: ${callId}`,
-    `CSeq: ${p.cseq ?? 1} INVITE`,
-    `Contact: <sip:caller@${phone.address}:${phone.port}>`,
-    ...(p.authorization ? [`Authorization: ${p.authorization}`] : []),
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(sdp)}`,
-  ];
-  return `${lines.join('\r\n')}\r\n\r\n${sdp}`;
-}
-
-type Response = Awaited<ReturnType<SipPhone['send']>>;
-
-function inDialog(
-  method: string,
-  phone: SipPhone,
-  res: Response,
-  p: InviteParams & { requestUri?: string },
-): string {
-  const callId = p.callId ?? res.header('call-id') ?? '';
-  const contact = /<([^>]+)>/.exec(res.header('contact') ?? '')?.[1];
-  const uri =
-    method === 'ACK' && res.status >= 300 ? `sip:${p.did}@${p.host}` : (contact ?? `sip:${p.did}@${p.host}`);
-  const cseq = p.cseq ?? 1;
-  const branch =
-    method === 'ACK' && res.status >= 300 ? branches.get(callId) : `z9hG4bK${randomBytes(6).toString('hex')}`;
-  const lines = [
-    `${method} ${uri} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${phone.address}:${phone.port};branch=${branch};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:caller@${p.host}>;tag=${fromTag(callId)}`,
-    `To: ${res.header('to') ?? ''}`,
-    `Call-ID: ${callId}`,
-    `CSeq: ${cseq} ${method}`,
-    'Content-Length: 0',
-  ];
-  return `${lines.join('\r\n')}\r\n\r\n`;
-}
-
-const ackText = (phone: SipPhone, res: Response, p: InviteParams) =>
-  inDialog('ACK', phone, res, { ...p, callId: p.callId ?? res.header('call-id') ?? '' });
-const byeText = (phone: SipPhone, res: Response, p: InviteParams) => inDialog('BYE', phone, res, p);

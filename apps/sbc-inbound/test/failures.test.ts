@@ -27,14 +27,12 @@ import {
   closedTcpPort,
   closedUdpPort,
   PingOnlyRtpengine,
-  RawCaller,
   SilentServer,
   wedgedTcpServer,
   siprecInvite,
-  type InviteOptions,
   type LogLine,
-  type InviteResult,
 } from './support/failures.js';
+import { RawCaller, type InviteOptions, type InviteResult } from './support/raw-caller.js';
 
 let stack: InboundStack;
 let westco: RawCaller;

@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ngCommand, SipPhone, waitUntil } from '@sbc/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ngCommand } from '@sbc/testkit';
+import { RawCaller } from './support/raw-caller.js';
 import {
-  clearFeatureServers,
   featureServerUp,
   placeCall,
   startFeatureServer,
-  startInbound,
   startInboundStack,
+  useApp as useAppOf,
   type InboundStack,
-  type RunningInbound,
 } from './support/inbound.js';
 
 let stack: InboundStack;
@@ -21,53 +19,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type AppEnv = Record<string, string | undefined>;
-
-/** One app per describe block; `env` may be a function of the stack (read when the app starts). */
-function useApp(env: AppEnv | (() => AppEnv) = {}): () => RunningInbound {
-  let sbc: RunningInbound | undefined;
-  beforeAll(async () => {
-    sbc = await startInbound(stack, typeof env === 'function' ? env() : env);
-  });
-  afterAll(async () => {
-    await sbc?.stop();
-  });
-  afterEach(async () => {
-    await clearFeatureServers(stack);
-    await waitUntil(() => Promise.resolve((sbc?.app.calls.size ?? 0) === 0), { what: 'calls to end' });
-  });
-  return () => {
-    if (!sbc) throw new Error('app not started');
-    return sbc;
-  };
-}
+const useApp = (env: Parameters<typeof useAppOf>[1] = {}) => useAppOf(() => stack, env);
 
 async function rtpengineSessions(): Promise<number> {
   const list = await ngCommand(stack.rtpengine.host, stack.rtpengine.ngPort, { command: 'list' });
   return Array.isArray(list.calls) ? list.calls.length : 0;
-}
-
-/** An INVITE from a carrier (westco, 127.0.38.20) to jambonz.org with `sdp`; resolves with the 200. */
-async function callWithSdp(phone: SipPhone, sdp: string) {
-  const callId = `${randomBytes(6).toString('hex')}@${phone.address}`;
-  const tag = randomBytes(4).toString('hex');
-  const head = (method: string, cseq: number, uri: string, extra: string[] = []) =>
-    [
-      `${method} ${uri} SIP/2.0`,
-      `Via: SIP/2.0/UDP ${phone.address}:${phone.port};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
-      'Max-Forwards: 70',
-      `From: <sip:15085551212@${phone.address}>;tag=${tag}`,
-      ...extra,
-      `Call-ID: ${callId}`,
-      `CSeq: ${cseq} ${method}`,
-    ].join('\r\n');
-  const invite = `${head('INVITE', 1, 'sip:+16173333456@jambonz.org', ['To: <sip:+16173333456@jambonz.org>'])}\r\nContact: <sip:caller@${phone.address}:${phone.port}>\r\nContent-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`;
-  const res = await phone.send(invite);
-  const to = res.header('to') ?? '';
-  const contact = /<([^>]+)>/.exec(res.header('contact') ?? '')?.[1] ?? '';
-  phone.transmit(`${head('ACK', 1, contact, [`To: ${to}`])}\r\nContent-Length: 0\r\n\r\n`);
-  const hangUp = () => phone.send(`${head('BYE', 2, contact, [`To: ${to}`])}\r\nContent-Length: 0\r\n\r\n`);
-  return { res, hangUp };
 }
 
 function sdpOf(kind: 'sdes' | 'webrtc', address: string): string {
@@ -101,15 +57,16 @@ describe('media profiles', () => {
   it('an SDES-SRTP caller gets RTP/SAVP with a crypto line; the feature server gets plain RTP', async () => {
     const fs = await startFeatureServer('uas-fs-answer', '127.0.1.10', { timeoutMs: 15_000 });
     await featureServerUp(stack, fs.hostport);
-    const phone = await SipPhone.open('127.0.38.20', stack.engine.sipTarget);
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
     try {
-      const { res, hangUp } = await callWithSdp(phone, sdpOf('sdes', phone.address));
-      expect(res.status, res.raw).toBe(200);
+      const call = await caller.invite({ host: 'jambonz.org', body: sdpOf('sdes', caller.address) });
+      const res = call.response;
+      expect(call.status, res.raw).toBe(200);
       expect(res.raw).toMatch(/m=audio \d+ RTP\/SAVP /);
       expect(res.raw).toMatch(/a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/);
-      expect((await hangUp()).status).toBe(200);
+      expect(await call.hangUp()).toBe(200);
     } finally {
-      phone.close();
+      caller.close();
     }
     const served = await fs.run.done;
     expect(served.ok, served.describe()).toBe(true);
@@ -121,17 +78,18 @@ describe('media profiles', () => {
   it('a WebRTC (DTLS-SRTP) caller gets a DTLS answer with ICE; the feature server gets plain RTP', async () => {
     const fs = await startFeatureServer('uas-fs-answer', '127.0.1.10', { timeoutMs: 15_000 });
     await featureServerUp(stack, fs.hostport);
-    const phone = await SipPhone.open('127.0.38.20', stack.engine.sipTarget);
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
     try {
-      const { res, hangUp } = await callWithSdp(phone, sdpOf('webrtc', phone.address));
-      expect(res.status, res.raw).toBe(200);
+      const call = await caller.invite({ host: 'jambonz.org', body: sdpOf('webrtc', caller.address) });
+      const res = call.response;
+      expect(call.status, res.raw).toBe(200);
       expect(res.raw).toMatch(/m=audio \d+ UDP\/TLS\/RTP\/SAVPF /);
       expect(res.raw).toMatch(/a=fingerprint:sha-256 /);
       expect(res.raw).toMatch(/a=ice-ufrag:/);
       expect(res.raw).toMatch(/a=rtcp-mux/);
-      expect((await hangUp()).status).toBe(200);
+      expect(await call.hangUp()).toBe(200);
     } finally {
-      phone.close();
+      caller.close();
     }
     const served = await fs.run.done;
     expect(served.ok, served.describe()).toBe(true);

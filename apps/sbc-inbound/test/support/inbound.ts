@@ -5,6 +5,7 @@
  * index.ts builds it (config from an environment map → inboundOptions → createInbound).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,7 @@ import {
   startRtpengine,
   startSbcStack,
   startSipp,
+  waitUntil,
   type FakeAuthHook,
   type RtpengineService,
   type SbcStack,
@@ -274,4 +276,31 @@ export async function featureServerUp(stack: InboundStack, hostport: string): Pr
 
 export async function clearFeatureServers(stack: InboundStack): Promise<void> {
   await stack.redisClient.del('default:active-fs', 'default:active-fs:lastseen', 'default:drained-fs');
+}
+
+type AppEnv = Record<string, string | undefined>;
+
+/**
+ * One app for the tests of a describe block (two apps on one engine would share its INVITEs),
+ * started after the stack; `env` may be a function of the stack. After each test the feature
+ * server sets are emptied, the calls must have ended and the recorded CDRs are dropped.
+ */
+export function useApp(stack: () => InboundStack, env: AppEnv | (() => AppEnv) = {}): () => RunningInbound {
+  let sbc: RunningInbound | undefined;
+  beforeAll(async () => {
+    sbc = await startInbound(stack(), typeof env === 'function' ? env() : env);
+  });
+  afterAll(async () => {
+    await sbc?.stop();
+  });
+  afterEach(async () => {
+    await clearFeatureServers(stack());
+    if (!sbc) return;
+    await waitUntil(() => Promise.resolve(sbc?.app.calls.size === 0), { what: 'calls to end' });
+    sbc.records.cdrs.length = 0;
+  });
+  return () => {
+    if (!sbc) throw new Error('app not started');
+    return sbc;
+  };
 }
