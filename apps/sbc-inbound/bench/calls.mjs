@@ -274,6 +274,7 @@ async function main() {
       count,
       maxConcurrent: maxConcurrent * 2,
       timeoutMs: timeoutMs + 10_000,
+      traceMessages: false,
       extraArgs: sippArgs,
     });
 
@@ -307,6 +308,7 @@ async function main() {
       count,
       maxConcurrent,
       traceRtt: true,
+      traceMessages: false,
       timeoutMs,
       extraArgs: ['-s', `+${DID}`, '-d', String(HOLD_MS), ...sippArgs],
     });

@@ -259,6 +259,14 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
           log.warn({ err: sendErr }, 'could not send the answer');
         }
       }
+      if (answer instanceof InternalError) log.error({ err: answer.cause }, 'INVITE failed');
+      else if (answer.status >= 500 || answer.status === 480)
+        log.warn(
+          { status: answer.status, reason: answer.reason, err: answer.message },
+          'INVITE not connected',
+        );
+      else
+        log.info({ status: answer.status, reason: answer.reason, source: invite?.source }, 'INVITE refused');
       await Promise.all([media?.delete(), slot?.release()]);
       if (route && invite && answer.status !== 401) {
         const now = new Date();
@@ -275,14 +283,6 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
           trace_id: undefined,
         });
       }
-      if (answer instanceof InternalError) log.error({ err: answer.cause }, 'INVITE failed');
-      else if (answer.status >= 500 || answer.status === 480)
-        log.warn(
-          { status: answer.status, reason: answer.reason, err: answer.message },
-          'INVITE not connected',
-        );
-      else
-        log.info({ status: answer.status, reason: answer.reason, source: invite?.source }, 'INVITE refused');
     }
   };
 }
