@@ -10,6 +10,7 @@
 import { NonceManager } from '@sbc/auth-hook';
 import { lookupSystemInformation, type Db } from '@sbc/db';
 import { CallCounters, EphemeralGateways, NonceStore, ServerSets, type Redis } from '@sbc/redis';
+import { lookup } from 'node:dns/promises';
 import type { Socket } from 'node:net';
 import {
   batchWritesThisTurn,
@@ -33,7 +34,7 @@ import { teamsProxyNetworks } from './classify/index.js';
 import type { InboundConfig } from './config.js';
 import { FeatureServerSelector, type FeatureServerSource } from './feature-servers.js';
 import { createInviteHandler, type InviteHandlerOptions } from './handler.js';
-import { RtpenginePool } from './media/rtpengines.js';
+import { RtpenginePool, type RtpenginePoolOptions } from './media/rtpengines.js';
 import { createInboundMetrics, type InboundMetrics } from './metrics.js';
 import { logRecords, type Records } from './records.js';
 import { SbcAddresses } from './addresses.js';
@@ -54,6 +55,9 @@ export interface InboundOptions {
   };
   rtpengines: {
     list?: readonly { host: string; port: number }[];
+    /** K8S_RTPENGINE_SERVICE_NAME: the engines are the addresses this name resolves to. */
+    k8sService?: { host: string; port: number };
+    dnsPollIntervalMs: number;
     port: number;
     localPort: number;
     pingIntervalMs: number;
@@ -85,6 +89,8 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
     },
     rtpengines: {
       ...(r.list !== undefined && { list: r.list }),
+      ...(r.k8sServiceName !== undefined && { k8sService: r.k8sServiceName }),
+      dnsPollIntervalMs: r.dnsPollIntervalMs,
       port: r.port,
       localPort: r.localPort === 0 ? 0 : r.localPort + config.instanceId,
       pingIntervalMs: r.pingIntervalMs,
@@ -112,6 +118,33 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
     systemInfoIntervalMs: config.systemInfoIntervalMs,
     // jambonz: a dedicated SBC (SBC_ACCOUNT_SID) does not publish its address.
     sbcAddresses: { keepAliveMs: 900_000, deadSeconds: 3600, record: config.sbcAccountSid === undefined },
+  };
+}
+
+/**
+ * Where the rtpengines come from when JAMBONES_RTPENGINES is unset (reference §2.8): the addresses
+ * K8S_RTPENGINE_SERVICE_NAME resolves to (re-read every RTPENGINE_DNS_POLL_INTERVAL), else the IPs in
+ * `<cluster>:active-rtp` (kept by sbc-options, re-read every 30 s) on RTPENGINE_PORT.
+ */
+function rtpengineSource(
+  options: InboundOptions['rtpengines'],
+  sets: ServerSets,
+): Pick<RtpenginePoolOptions, 'members' | 'refreshIntervalMs'> {
+  const service = options.k8sService;
+  if (service) {
+    return {
+      refreshIntervalMs: options.dnsPollIntervalMs,
+      members: async () =>
+        // IPv4: rtpengine-client speaks NG over a udp4 socket.
+        (await lookup(service.host, { all: true, family: 4 })).map(({ address }) => ({
+          host: address,
+          port: service.port,
+        })),
+    };
+  }
+  return {
+    refreshIntervalMs: options.refreshIntervalMs,
+    members: async () => (await sets.members('active-rtp')).map((ip) => ({ host: ip, port: options.port })),
   };
 }
 
@@ -175,9 +208,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
 
   const rtpengines = new RtpenginePool({
     ...(options.rtpengines.list && { engines: options.rtpengines.list }),
-    members: () => sets.members('active-rtp'),
-    defaultPort: options.rtpengines.port,
-    refreshIntervalMs: options.rtpengines.refreshIntervalMs,
+    ...rtpengineSource(options.rtpengines, sets),
     pingIntervalMs: options.rtpengines.pingIntervalMs,
     timeoutMs: options.rtpengines.timeoutMs,
     localPort: options.rtpengines.localPort,

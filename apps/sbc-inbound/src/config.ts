@@ -151,6 +151,16 @@ export const inboundSchema = {
         .oneOf('JAMBONES_NG_PROTOCOL', 'NG protocol to rtpengine (this SBC speaks udp)', ['udp'])
         .default('udp'),
       port: envVar.port('RTPENGINE_PORT', 'NG port of engines found in <cluster>:active-rtp').default(22222),
+      k8sServiceName: envVar
+        .hostPort('K8S_RTPENGINE_SERVICE_NAME', 'K8S: rtpengine service host:port, resolved in DNS', {
+          defaultPort: 22222,
+        })
+        .optional(),
+      dnsPollIntervalMs: envVar
+        .int('RTPENGINE_DNS_POLL_INTERVAL', 'K8S: ms between DNS lookups of K8S_RTPENGINE_SERVICE_NAME', {
+          min: 1000,
+        })
+        .default(10_000),
       localPort: envVar
         .int('JAMBONES_RTPENGINE_UDP_PORT', 'local UDP port of NG commands (+ INSTANCE_ID); 0: any', {
           min: 0,

@@ -133,3 +133,23 @@ describe('rtpengines from <cluster>:active-rtp (no JAMBONES_RTPENGINES)', () => 
     expect((await fs.run.done).ok).toBe(true);
   });
 });
+
+describe('rtpengines from K8S_RTPENGINE_SERVICE_NAME (resolved in DNS)', () => {
+  const sbc = useApp(() => ({
+    JAMBONES_RTPENGINES: undefined,
+    K8S_RTPENGINE_SERVICE_NAME: `localhost:${stack.rtpengine.ngPort}`,
+  }));
+
+  it('uses the addresses the service name resolves to', async () => {
+    expect(
+      sbc()
+        .app.rtpengines.engines()
+        .map((e) => e.id),
+    ).toEqual([`127.0.0.1:${stack.rtpengine.ngPort}`]);
+    const fs = await startFeatureServer('uas-fs-answer', '127.0.1.10', { timeoutMs: 15_000 });
+    await featureServerUp(stack, fs.hostport);
+    const result = await placeCall(stack, 'uac-call', { host: 'jambonz.org', hold: 200 });
+    expect(result.ok, result.describe()).toBe(true);
+    expect((await fs.run.done).ok).toBe(true);
+  });
+});

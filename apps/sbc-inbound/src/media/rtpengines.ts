@@ -53,9 +53,8 @@ export interface RtpenginePoolOptions {
   /** Fixed engines; undefined: `members()` is asked every `refreshIntervalMs`. */
   engines?: readonly RtpengineAddress[];
   /** The IPs of `<cluster>:active-rtp`. */
-  members?: () => Promise<string[]>;
-  /** NG port of engines found through `members`. */
-  defaultPort: number;
+  /** The engines now: `<cluster>:active-rtp`, or a K8S service name resolved in DNS. */
+  members?: () => Promise<RtpengineAddress[]>;
   refreshIntervalMs: number;
   pingIntervalMs: number;
   timeoutMs: number;
@@ -217,7 +216,7 @@ export class RtpenginePool {
 
   private async refresh(): Promise<void> {
     if (this.options.engines || !this.options.members || this.closed) return;
-    let members: string[];
+    let members: RtpengineAddress[];
     try {
       members = await this.options.members();
     } catch (err) {
@@ -225,10 +224,9 @@ export class RtpenginePool {
       return;
     }
     const known = new Map(this.list.map((e) => [e.id, e]));
-    const fresh: Rtpengine[] = members.map((ip) => {
-      const address = { host: ip, port: this.options.defaultPort };
-      return known.get(idOf(address)) ?? { ...address, id: idOf(address), active: true };
-    });
+    const fresh: Rtpengine[] = members.map(
+      (address) => known.get(idOf(address)) ?? { ...address, id: idOf(address), active: true },
+    );
     const before = this.list.map((e) => e.id).join(',');
     this.list = fresh;
     const after = fresh.map((e) => e.id).join(',');
