@@ -28,6 +28,7 @@ check_node() {
 # command → Debian package that provides it (openssl: throwaway TLS certificates in tests)
 SYSTEM_SERVICES=(
   "redis-server:redis-server"
+  "redis-sentinel:redis-sentinel"
   "mariadbd:mariadb-server"
   "mariadb-install-db:mariadb-server"
   "rtpengine:rtpengine-daemon"

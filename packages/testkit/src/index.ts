@@ -1,5 +1,11 @@
 export { startRedis, redisAnswersPing, type RedisService, type StartRedisOptions } from './redis.js';
 export {
+  startRedisSentinelCluster,
+  type RedisSentinelCluster,
+  type SentinelRedisNode,
+  type StartRedisSentinelClusterOptions,
+} from './sentinel.js';
+export {
   startMysql,
   type MysqlService,
   type TestDatabase,
