@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedAccountLimit, seedClient } from '@sbc/db';
+import { seedAccountLimit, seedClient, seedServiceProviderLimit, seedSubscription } from '@sbc/db';
 import { runSipp, waitUntil } from '@sbc/testkit';
 import { RawCaller } from './support/raw-caller.js';
 import {
@@ -351,6 +351,77 @@ describe('call limits (JAMBONES_TRACK_ACCOUNT_CALLS)', () => {
       what: 'the counter at 0',
     });
     expect(sbc().app.calls.size).toBe(0);
+  });
+});
+
+describe('hosted limits (JAMBONES_HOSTING, JAMBONES_TRACK_SP_CALLS)', () => {
+  useApp({ JAMBONES_HOSTING: '1', JAMBONES_TRACK_SP_CALLS: '1' });
+
+  it('refuse a call over the subscription with 503 Maximum Calls In Progress', async () => {
+    // jambonz's uac-pcap-carrier-max-call-limit: an account whose subscription has 0 sessions.
+    const subscription = await seedSubscription(stack.db, {
+      account_sid: JAMBONZ.accounts.main,
+      products: [{ category: 'voice_call_session', quantity: 0 }],
+    });
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
+    try {
+      const refused = await caller.invite({ host: 'jambonz.org' });
+      expect(refused.status).toBe(503);
+      expect(refused.reason).toBe('Maximum Calls In Progress');
+    } finally {
+      caller.close();
+      await stack.db.execute('DELETE FROM account_products WHERE account_subscription_sid = ?', [
+        subscription,
+      ]);
+      await stack.db.execute('DELETE FROM account_subscriptions WHERE account_subscription_sid = ?', [
+        subscription,
+      ]);
+    }
+    expect(await stack.redisClient.get(`incalls:account:${JAMBONZ.accounts.main}`)).toBe('0');
+    expect(await stack.redisClient.get(`incalls:sp:${JAMBONZ.sp}:`)).toBe('0');
+  });
+
+  it('refuse a call over the service provider limit with its headers', async () => {
+    await seedServiceProviderLimit(stack.db, {
+      service_provider_sid: JAMBONZ.sp,
+      category: 'voice_call_session',
+      quantity: 1,
+    });
+    await stack.redisClient.set(`incalls:sp:${JAMBONZ.sp}:`, '1');
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
+    try {
+      const refused = await caller.invite({ host: 'jambonz.org' });
+      expect(refused.status).toBe(503);
+      expect(refused.reason).toBe('Max Service Provider Calls In Progress');
+      expect(refused.response.header('X-Service-Provider-Sid')).toBe(JAMBONZ.sp);
+      expect(refused.response.header('X-Call-Limit')).toBe('1');
+    } finally {
+      caller.close();
+      await stack.db.execute('DELETE FROM service_provider_limits WHERE service_provider_sid = ?', [
+        JAMBONZ.sp,
+      ]);
+    }
+    // Only this call's own increment was given back.
+    expect(await stack.redisClient.get(`incalls:sp:${JAMBONZ.sp}:`)).toBe('1');
+    await stack.redisClient.set(`incalls:sp:${JAMBONZ.sp}:`, '0');
+  });
+});
+
+describe('callers inside the private VoIP network (PRIVATE_VOIP_NETWORK_CIDR)', () => {
+  useApp({ PRIVATE_VOIP_NETWORK_CIDR: '127.0.38.0/24' });
+
+  it('get the SBC’s private SIP address as Contact', async () => {
+    const fs = await oneFeatureServer('uas-fs-answer');
+    const caller = await RawCaller.open('127.0.38.20', stack.engine.sipTarget);
+    try {
+      const call = await caller.invite({ host: 'jambonz.org' });
+      expect(call.status).toBe(200);
+      expect(call.response.header('contact')).toMatch(/^<sip:127\.0\.0\.1:\d+;transport=udp>$/);
+      expect(await call.hangUp()).toBe(200);
+    } finally {
+      caller.close();
+    }
+    expect((await fs.run.done).ok).toBe(true);
   });
 });
 
