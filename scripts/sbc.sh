@@ -34,6 +34,7 @@ SYSTEM_SERVICES=(
   "rtpengine:rtpengine-daemon"
   "sipp:sip-tester"
   "openssl:openssl"
+  "influxd:influxdb"
 )
 
 ensure_system_services() {

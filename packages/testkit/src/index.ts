@@ -12,6 +12,12 @@ export {
   type CreateDatabaseOptions,
   type StartMysqlOptions,
 } from './mysql.js';
+export {
+  startInfluxdb,
+  type InfluxdbService,
+  type InfluxResult,
+  type StartInfluxdbOptions,
+} from './influxdb.js';
 export { startRtpengine, ngCommand, type RtpengineService, type StartRtpengineOptions } from './rtpengine.js';
 export {
   runSipp,
