@@ -4,7 +4,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDb, schemaSql, seedDemo } from '@sbc/db';
-import { startDaemon, startMysql, startRedis, startRtpengine, waitUntil } from '@sbc/testkit';
+import {
+  DaemonExitedError,
+  startDaemon,
+  startMysql,
+  startRedis,
+  startRtpengine,
+  waitUntil,
+} from '@sbc/testkit';
 
 const root = resolve(import.meta.dirname, '..');
 const stateDir = resolve(root, '.sbc');
@@ -31,12 +38,27 @@ function startNode(name, script, env) {
     env: { ...process.env, ...env },
   });
   // Ctrl-C reaches every process of the terminal's group at once, Redis and MariaDB included, so an app
-  // may then fail its last Redis write and exit 1: only an exit while the stack runs is news.
+  // may then fail its last Redis write and exit 1, or be gone before this script has handled its own
+  // SIGINT: an exit is news only if the stack is still running a moment later.
   daemon.exited.catch((err) => {
-    if (!stopping) log(`${name} stopped: ${err.message.split('\n')[0]}`);
+    setTimeout(() => {
+      if (!stopping) log(describeExit(name, err));
+    }, 500);
   });
   services.push(daemon);
   return daemon;
+}
+
+/** What happened to a process of the stack that ended while the stack runs. */
+function describeExit(name, err) {
+  const rest = 'the rest of the stack keeps running';
+  if (!(err instanceof DaemonExitedError)) return `${name} stopped: ${err.message.split('\n')[0]}`;
+  if (err.code === 0) {
+    return `${name} shut down cleanly (exit code 0): it was asked to stop from outside this script (SIGTERM or SIGINT); ${rest}`;
+  }
+  if (err.signal) return `${name} was killed by ${err.signal}; ${rest}`;
+  const last = err.output.trim().split('\n').pop()?.slice(0, 300);
+  return `${name} failed (exit code ${err.code})${last ? `, last output: ${last}` : ''}; ${rest}`;
 }
 
 async function main() {
@@ -171,6 +193,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 main().catch(async (err) => {
+  // Ctrl-C while starting ends the services being waited for: the signal handler stops the rest, and
+  // that is no failure to start (the SIGINT may be handled a moment after the exit it caused).
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  if (stopping) return;
   console.error(`[sbc] could not start the stack: ${err.message}`);
   await stopAll();
   process.exit(1);
