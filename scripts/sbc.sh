@@ -77,7 +77,7 @@ setup() {
 }
 
 run_tests() {
-  rm -rf apps/*/.vitest packages/*/.vitest
+  rm -rf apps/*/.vitest packages/*/.vitest tests/*/.vitest
   say "checking formatting"
   pnpm exec prettier --check . --log-level warn
   say "build, lint, typecheck and test every package"

@@ -6,7 +6,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const failures = [];
-for (const group of ['apps', 'packages']) {
+for (const group of ['apps', 'packages', 'tests']) {
   if (!existsSync(group)) continue;
   for (const name of readdirSync(group)) {
     const report = join(group, name, '.vitest', 'report.json');
