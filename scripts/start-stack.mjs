@@ -1,5 +1,5 @@
 // `npm start`: the whole SBC on loopback with demo data, until Ctrl-C.
-// Redis, MariaDB and rtpengine keep their data in .sbc/; the SIP engine and the apps are this repo's
+// Redis, MariaDB and InfluxDB keep their data in .sbc/; the SIP engine and the apps are this repo's
 // builds. Ports can be moved with the SBC_STACK_* variables (see README).
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { createDb, schemaSql, seedDemo } from '@sbc/db';
 import {
   DaemonExitedError,
   startDaemon,
+  startInfluxdb,
   startMysql,
   startRedis,
   startRtpengine,
@@ -64,6 +65,7 @@ function describeExit(name, err) {
 async function main() {
   mkdirSync(resolve(stateDir, 'redis'), { recursive: true });
   mkdirSync(resolve(stateDir, 'mysql'), { recursive: true });
+  mkdirSync(resolve(stateDir, 'influxdb'), { recursive: true });
 
   const redis = await startRedis({
     port: port('SBC_STACK_REDIS_PORT', 16379),
@@ -81,6 +83,12 @@ async function main() {
     interfaceNames: ['private', 'public'],
   });
   services.push(rtpengine);
+  // CDRs, alerts and call counts (databases cdrs, alerts, call_counts…), as jambonz's portal reads them.
+  const influxdb = await startInfluxdb({
+    port: port('SBC_STACK_INFLUXDB_PORT', 18086),
+    dataDir: resolve(stateDir, 'influxdb'),
+  });
+  services.push(influxdb);
 
   // The jambonz schema and the demo data (both idempotent), and the user the apps log in as.
   const database = await mysql.createDatabase({ name: 'jambones', schema: schemaSql() });
@@ -131,6 +139,7 @@ async function main() {
     JAMBONES_REDIS_PORT: String(redis.port),
     JAMBONES_NETWORK_CIDR: demo.private_network_cidr,
     JAMBONES_TIME_SERIES_HOST: '127.0.0.1',
+    JAMBONES_TIME_SERIES_PORT: String(influxdb.port),
     JAMBONES_LOGLEVEL: process.env.JAMBONES_LOGLEVEL ?? 'info',
     ENCRYPTION_SECRET,
     JWT_SECRET: ENCRYPTION_SECRET,
