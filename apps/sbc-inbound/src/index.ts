@@ -10,6 +10,7 @@ import { createRedisClient, pingRedis } from '@sbc/redis';
 import {
   connectDrachtio,
   createHealthServer,
+  createLogAlertSink,
   createLogger,
   createMetrics,
   createSrf,
@@ -17,9 +18,11 @@ import {
   exitOnConfigError,
   onShutdown,
 } from '@sbc/service';
+import { createTimeSeriesWriter } from '@sbc/time-series';
 import { createInbound, inboundOptions } from './app.js';
 import { loadInboundConfig } from './config.js';
 import { addJambonzRoutes } from './http.js';
+import { logRecords, timeSeriesRecords } from './records.js';
 
 const config = exitOnConfigError(() => loadInboundConfig(process.env));
 const logger = createLogger({ level: config.logLevel, name: 'sbc-inbound' });
@@ -29,7 +32,16 @@ const db = createDb(config.mysql);
 const redis = createRedisClient({ ...config.redis, autoPipelining: true }, logger);
 const srf = createSrf();
 
-const app = createInbound({ srf, db, redis, logger, metrics, options: inboundOptions(config) });
+const alerts = createLogAlertSink(logger, metrics);
+const timeSeries = config.timeSeries && createTimeSeriesWriter({ ...config.timeSeries, logger, metrics });
+if (!timeSeries) {
+  logger.info(
+    'JAMBONES_TIME_SERIES_HOST is not set: CDRs, alerts and call counts are not stored, only logged',
+  );
+}
+const records = timeSeries ? timeSeriesRecords(timeSeries, alerts) : logRecords(logger, alerts);
+
+const app = createInbound({ srf, db, redis, logger, metrics, records, options: inboundOptions(config) });
 await app.start();
 
 const drachtio = connectDrachtio(srf, config.drachtio, logger);
@@ -70,6 +82,7 @@ onShutdown(logger, [
     timeoutMs: graceMs + 10_000,
   },
   { name: 'stop tasks', run: () => app.stop() },
+  { name: 'write pending records to InfluxDB', run: () => timeSeries?.close(3000).then(() => undefined) },
   { name: 'close engine connection', run: () => drachtio.close() },
   { name: 'close http', run: () => health.close() },
   {

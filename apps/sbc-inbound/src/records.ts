@@ -1,11 +1,12 @@
 /**
  * What the platform records about calls, produced at jambonz's moments (reference §2.11): a CDR when
  * a call ends (answered or not), alerts, and call counts after each counter change. `Records` is
- * the interface a time-series writer implements (InfluxDB: measurements `cdrs`, `alerts`,
- * `call_counts`); until one is configured they go to the log.
+ * the interface: `timeSeriesRecords` writes them to InfluxDB (@sbc/time-series: measurements `cdrs`,
+ * `alerts`, `call_counts`…) when JAMBONES_TIME_SERIES_HOST is set; otherwise they go to the log.
  */
 import type { CallCounterScope } from '@sbc/redis';
 import type { AlertSink, Logger } from '@sbc/service';
+import type { TimeSeriesWriter } from '@sbc/time-series';
 
 /** One call, as jambonz's `cdrs` measurement holds it (tags and fields). */
 export interface Cdr {
@@ -68,6 +69,37 @@ export function logRecords(logger: Logger, alerts: AlertSink): Records {
     alert: (alert) => alerts.alert(alert),
     callCounts(owner, counts) {
       if (counts.length > 0) logger.debug({ accountSid: owner.accountSid, counts }, 'calls in progress');
+    },
+  };
+}
+
+/**
+ * Records in InfluxDB through `writer`; alerts also to `alerts` (@sbc/service's log sink, so the log
+ * line and sbc_alerts_total stay).
+ */
+export function timeSeriesRecords(writer: TimeSeriesWriter, alerts: AlertSink): Records {
+  return {
+    cdr: (record) => writer.writeCdr(record),
+    alert(alert) {
+      alerts.alert(alert);
+      writer.alert(alert);
+    },
+    callCounts(owner, counts) {
+      const service_provider_sid = owner.serviceProviderSid;
+      for (const { scope, sid, calls } of counts) {
+        if (scope === 'account') {
+          writer.writeCallCount({ service_provider_sid, account_sid: sid, calls_in_progress: calls });
+        } else if (scope === 'sp') {
+          writer.writeSpCallCount({ service_provider_sid: sid, calls_in_progress: calls });
+        } else {
+          writer.writeAppCallCount({
+            service_provider_sid,
+            account_sid: owner.accountSid,
+            application_sid: sid,
+            calls_in_progress: calls,
+          });
+        }
+      }
     },
   };
 }

@@ -5,8 +5,10 @@
 import { createDb } from '@sbc/db';
 import { createRedisClient, pingRedis } from '@sbc/redis';
 import {
+  combineAlertSinks,
   connectDrachtio,
   createHealthServer,
+  createLogAlertSink,
   createLogger,
   createMetrics,
   createSrf,
@@ -15,6 +17,7 @@ import {
   loadConfig,
   onShutdown,
 } from '@sbc/service';
+import { createTimeSeriesWriter } from '@sbc/time-series';
 import { createApp } from './app.js';
 import { SocketInUseError, SocketPathError, startCliServer } from './cli-server.js';
 import { configSchema } from './config.js';
@@ -29,6 +32,10 @@ const writeDb = config.mysqlWrite ? createDb(config.mysqlWrite) : undefined;
 const srf = createSrf();
 const drachtio = connectDrachtio(srf, config.drachtio, logger);
 
+const logAlerts = createLogAlertSink(logger, metrics);
+const timeSeries = config.timeSeries && createTimeSeriesWriter({ ...config.timeSeries, logger, metrics });
+if (!timeSeries) logger.info('JAMBONES_TIME_SERIES_HOST is not set: alerts are not stored, only logged');
+
 const app = createApp({
   srf,
   redis,
@@ -39,6 +46,7 @@ const app = createApp({
   settings: config,
   isEngineConnected: () => drachtio.isConnected(),
   canSendRequests: config.drachtio.mode === 'dial',
+  alerts: timeSeries ? combineAlertSinks(logAlerts, timeSeries) : logAlerts,
 });
 
 let cli;
@@ -71,12 +79,6 @@ health.app.addHook('onRequest', async (request) => {
 });
 await health.listen();
 
-if (config.timeSeries) {
-  logger.info(
-    { host: config.timeSeries.host },
-    'JAMBONES_TIME_SERIES_HOST is set, but there is no time-series writer yet: alerts go to the log and /metrics',
-  );
-}
 app.start();
 logger.info(
   {
@@ -92,6 +94,7 @@ logger.info(
 onShutdown(logger, [
   { name: 'close CLI socket', run: () => cliServer.close() },
   { name: 'stop sweeps and pings', run: () => app.stop() },
+  { name: 'write pending alerts to InfluxDB', run: () => timeSeries?.close(3000).then(() => undefined) },
   { name: 'close engine connection', run: () => drachtio.close() },
   { name: 'close http', run: () => health.close() },
   { name: 'close redis', run: async () => void (await redis.quit().catch(() => redis.disconnect())) },

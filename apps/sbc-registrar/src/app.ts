@@ -106,6 +106,8 @@ export interface RegistrarDeps {
   resolver?: Resolver;
   /** Regbot leader token (default random). */
   regbotToken?: string;
+  /** Where alerts go (default: log line + sbc_alerts_total; index.ts adds InfluxDB when configured). */
+  alerts?: AlertSink;
 }
 
 export interface RegistrarApp {
@@ -130,7 +132,7 @@ export interface RegistrarApp {
 export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
   const { srf, db, redis, logger, options } = deps;
   const metrics = createRegistrarMetrics(deps.metrics);
-  const alerts = createLogAlertSink(logger, deps.metrics);
+  const alerts = deps.alerts ?? createLogAlertSink(logger, deps.metrics);
   const network = parseNetworks(options.networkCidrs);
   const registrations = new RegistrationStore(redis);
   const nonces = new NonceManager({

@@ -13,6 +13,7 @@ import {
   networkCidrEnv,
   parseSipStatusList,
   redisEnv,
+  timeSeriesEnv,
   type ConfigOf,
   type Env,
 } from '@sbc/service';
@@ -30,6 +31,7 @@ export const registrarSchema = {
   networkCidrs: networkCidrEnv({ default: JAMBONZ_DEFAULT_NETWORK_CIDRS }),
   clusterId: clusterIdEnv(),
   encryption: encryptionEnv(),
+  timeSeries: timeSeriesEnv({ required: false }),
   hosting: envVar
     .bool('JAMBONES_HOSTING', 'hosted platform: enforce device limits of account subscriptions')
     .default(false),

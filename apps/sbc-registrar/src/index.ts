@@ -6,8 +6,10 @@
 import { createDb } from '@sbc/db';
 import { createRedisClient, pingRedis } from '@sbc/redis';
 import {
+  combineAlertSinks,
   connectDrachtio,
   createHealthServer,
+  createLogAlertSink,
   createLogger,
   createMetrics,
   createSrf,
@@ -15,6 +17,7 @@ import {
   exitOnConfigError,
   onShutdown,
 } from '@sbc/service';
+import { createTimeSeriesWriter } from '@sbc/time-series';
 import { createRegistrar, registrarOptions } from './app.js';
 import { loadRegistrarConfig } from './config.js';
 
@@ -26,7 +29,12 @@ const db = createDb(config.mysql);
 const redis = createRedisClient({ ...config.redis, autoPipelining: true }, logger);
 const srf = createSrf();
 
-const app = createRegistrar({ srf, db, redis, logger, metrics, options: registrarOptions(config) });
+const logAlerts = createLogAlertSink(logger, metrics);
+const timeSeries = config.timeSeries && createTimeSeriesWriter({ ...config.timeSeries, logger, metrics });
+if (!timeSeries) logger.info('JAMBONES_TIME_SERIES_HOST is not set: alerts are not stored, only logged');
+const alerts = timeSeries ? combineAlertSinks(logAlerts, timeSeries) : logAlerts;
+
+const app = createRegistrar({ srf, db, redis, logger, metrics, alerts, options: registrarOptions(config) });
 
 const drachtio = connectDrachtio(srf, config.drachtio, logger);
 drachtio.onEngine((engine) => {
@@ -47,6 +55,7 @@ await health.listen();
 
 onShutdown(logger, [
   { name: 'stop outbound registrations', run: () => app.stop({ release: true }) },
+  { name: 'write pending alerts to InfluxDB', run: () => timeSeries?.close(3000).then(() => undefined) },
   { name: 'close engine connection', run: () => drachtio.close() },
   { name: 'close http', run: () => health.close() },
   {

@@ -43,3 +43,21 @@ export function createLogAlertSink(logger: Logger, metrics: Metrics): AlertSink 
     },
   };
 }
+
+/**
+ * One sink that hands each alert to every `sinks` in turn (the log sink and a time-series writer); a
+ * sink that throws is skipped for that alert, never in the way of the others or of the caller.
+ */
+export function combineAlertSinks(...sinks: readonly AlertSink[]): AlertSink {
+  return {
+    alert(alert) {
+      for (const sink of sinks) {
+        try {
+          sink.alert(alert);
+        } catch {
+          /* a sink's own failure: it logs its own errors */
+        }
+      }
+    },
+  };
+}

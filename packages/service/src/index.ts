@@ -44,7 +44,7 @@ export {
 export { createLogger, callLogger, flushLogger, type Logger, type LoggerOptions } from './logger.js';
 export { requestLog, type RequestLog } from './request-log.js';
 export { SipAnswer, headerLines } from './sip-answer.js';
-export { createLogAlertSink, type Alert, type AlertSink } from './alerts.js';
+export { combineAlertSinks, createLogAlertSink, type Alert, type AlertSink } from './alerts.js';
 export {
   createPeriodicTask,
   type NextRunDelay,

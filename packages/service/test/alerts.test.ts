@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createLogAlertSink, createLogger, createMetrics, SipAnswer, requestLog } from '../src/index.js';
+import {
+  combineAlertSinks,
+  createLogAlertSink,
+  createLogger,
+  type Alert,
+  createMetrics,
+  SipAnswer,
+  requestLog,
+} from '../src/index.js';
 import { LogCapture } from './helpers/log-capture.js';
 
 describe('alerts', () => {
@@ -24,6 +32,21 @@ describe('alerts', () => {
     });
     expect(line).not.toHaveProperty('service_provider_sid');
     expect(await metrics.registry.metrics()).toContain('sbc_alerts_total{alert_type="webhook-failure"} 1');
+  });
+
+  it('a combined sink hands each alert to every sink, past one that throws', () => {
+    const seen: Alert[] = [];
+    const sink = combineAlertSinks(
+      {
+        alert: () => {
+          throw new Error('broken sink');
+        },
+      },
+      { alert: (alert) => seen.push(alert) },
+    );
+    const alert = { alert_type: 'account-device-limit', message: 'too many devices' };
+    expect(() => sink.alert(alert)).not.toThrow();
+    expect(seen).toEqual([alert]);
   });
 });
 

@@ -138,11 +138,15 @@ export interface RunningInbound {
   stop(): Promise<void>;
 }
 
-/** Builds and connects sbc-inbound. `env` adds to or overrides `stackEnv`. */
+/**
+ * Builds and connects sbc-inbound. `env` adds to or overrides `stackEnv`; `alsoRecord` gets every
+ * record too (e.g. an InfluxDB-backed `timeSeriesRecords`).
+ */
 export async function startInbound(
   stack: InboundStack,
   env: Env = {},
   tweak: (options: InboundOptions) => InboundOptions = (o) => o,
+  alsoRecord?: Records,
 ): Promise<RunningInbound> {
   const config = loadInboundConfig({ ...stackEnv(stack), ...env });
   const logger = createLogger({ level: config.logLevel, name: 'sbc-inbound-test' });
@@ -151,13 +155,18 @@ export async function startInbound(
   const redis = createRedisClient({ ...config.redis, autoPipelining: true });
   const srf = createSrf();
   const records = recordRecords();
+  const both: Records | undefined = alsoRecord && {
+    cdr: (record) => [records, alsoRecord].forEach((r) => r.cdr(record)),
+    alert: (alert) => [records, alsoRecord].forEach((r) => r.alert(alert)),
+    callCounts: (owner, counts) => [records, alsoRecord].forEach((r) => r.callCounts(owner, counts)),
+  };
   const app = createInbound({
     srf,
     db,
     redis,
     logger,
     metrics,
-    records,
+    records: both ?? records,
     options: tweak(inboundOptions(config)),
   });
   await app.start();
