@@ -4,6 +4,7 @@ import {
   createLogAlertSink,
   parseNetworks,
   type AlertSink,
+  type LogLevel,
   type Logger,
   type Metrics,
   type Srf,
@@ -13,10 +14,13 @@ import { createExpirySweeper, type ExpirySweeper } from './expiry.js';
 import { createCarrierPinger, type CarrierPinger } from './gateway-ping.js';
 import { createAppMetrics, refreshSetGauges, type AppMetrics } from './metrics.js';
 import { createOptionsHandler } from './options.js';
+import { RuntimeConfig } from './runtime-config.js';
 
 /** The settings the app uses (AppConfig minus the connection details, which index.ts turns into clients). */
 export interface AppSettings {
   clusterId: string;
+  /** JAMBONES_LOGLEVEL at start (the CLI can change it). */
+  logLevel: LogLevel;
   networkCidrs: readonly string[];
   expiresIntervalMs: number;
   checkExpiresIntervalMs: number;
@@ -42,16 +46,20 @@ export interface AppDependencies {
   canSendRequests: boolean;
   /** Where alerts go (default: log line + sbc_alerts_total). */
   alerts?: AlertSink;
+  /** How often the runtime configuration is read again from Redis (default RELOAD_INTERVAL_MS). */
+  runtimeConfigReloadMs?: number;
 }
 
 export interface SbcOptionsApp {
   readonly sets: ServerSets;
   readonly drain: FeatureServerDrain;
+  /** What the CLI's set / get / add / remove / unset / list change (runtime-config.ts). */
+  readonly runtimeConfig: RuntimeConfig;
   readonly sweeper: ExpirySweeper;
   readonly pinger: CarrierPinger | undefined;
   readonly appMetrics: AppMetrics;
-  /** Starts the expiry sweeps and the carrier pings. */
-  start(): void;
+  /** Reads the runtime configuration, then starts the expiry sweeps and the carrier pings. */
+  start(): Promise<void>;
   stop(): Promise<void>;
   /** Reads the set gauges from Redis (before each /metrics scrape). */
   refreshGauges(): Promise<void>;
@@ -65,13 +73,24 @@ export interface SbcOptionsApp {
 export function createApp(deps: AppDependencies): SbcOptionsApp {
   const { srf, redis, logger, settings } = deps;
   const appMetrics = createAppMetrics(deps.metrics);
-  const sets = new ServerSets(redis, { clusterId: settings.clusterId });
-  const drain = new FeatureServerDrain(redis, sets, {
+  const runtimeConfig = new RuntimeConfig(redis, {
     clusterId: settings.clusterId,
-    expiresIntervalMs: settings.expiresIntervalMs,
+    logger,
+    defaults: {
+      JAMBONES_LOGLEVEL: settings.logLevel,
+      EXPIRES_INTERVAL: settings.expiresIntervalMs,
+      CHECK_EXPIRES_INTERVAL: settings.checkExpiresIntervalMs,
+      SEND_OPTIONS_PING_INTERVAL: settings.sendOptionsPingIntervalSeconds,
+      OPTIONS_PING_TTL: settings.optionsPingTtlSeconds,
+      OPTIONS_RESPONSE_REMOVE: [...settings.optionsResponseRemove],
+    },
+    ...(deps.runtimeConfigReloadMs !== undefined ? { reloadIntervalMs: deps.runtimeConfigReloadMs } : {}),
   });
+  const expiresIntervalMs = (): number => runtimeConfig.value('EXPIRES_INTERVAL');
+  const sets = new ServerSets(redis, { clusterId: settings.clusterId });
+  const drain = new FeatureServerDrain(redis, sets, { clusterId: settings.clusterId, expiresIntervalMs });
   const refreshGauges = (): Promise<void> =>
-    refreshSetGauges(appMetrics, { sets, drain, expiresIntervalMs: settings.expiresIntervalMs });
+    refreshSetGauges(appMetrics, { sets, drain, expiresIntervalMs: expiresIntervalMs() });
 
   srf.options(
     createOptionsHandler({
@@ -89,8 +108,8 @@ export function createApp(deps: AppDependencies): SbcOptionsApp {
     drain,
     metrics: appMetrics,
     logger,
-    expiresIntervalMs: settings.expiresIntervalMs,
-    checkExpiresIntervalMs: settings.checkExpiresIntervalMs,
+    expiresIntervalMs,
+    checkExpiresIntervalMs: () => runtimeConfig.value('CHECK_EXPIRES_INTERVAL'),
     afterSweep: refreshGauges,
   });
 
@@ -103,27 +122,37 @@ export function createApp(deps: AppDependencies): SbcOptionsApp {
         alerts: deps.alerts ?? createLogAlertSink(logger, deps.metrics),
         metrics: appMetrics,
         logger,
-        intervalMs: settings.sendOptionsPingIntervalSeconds * 1000,
-        ttlSeconds: settings.optionsPingTtlSeconds,
-        removeCodes: settings.optionsResponseRemove,
+        intervalMs: () => runtimeConfig.value('SEND_OPTIONS_PING_INTERVAL') * 1000,
+        ttlSeconds: () => runtimeConfig.value('OPTIONS_PING_TTL'),
+        removeCodes: () => runtimeConfig.value('OPTIONS_RESPONSE_REMOVE'),
         isEngineConnected: deps.isEngineConnected,
       })
     : undefined;
   if (!pinger) logger.warn('outbound (listen) mode: carrier OPTIONS pings need DRACHTIO_HOST and are off');
 
+  // The changes that need more than reading the value when it is used.
+  runtimeConfig.onChange((key, value) => {
+    // pino children without a level of their own follow their parent's (tested in runtime-config.test.ts).
+    if (key === 'JAMBONES_LOGLEVEL') logger.level = value as LogLevel;
+    else if (key === 'CHECK_EXPIRES_INTERVAL') sweeper.reschedule();
+    else if (key === 'SEND_OPTIONS_PING_INTERVAL') pinger?.reschedule();
+  });
+
   return {
     sets,
     drain,
+    runtimeConfig,
     sweeper,
     pinger,
     appMetrics,
     refreshGauges,
-    start() {
+    async start() {
+      await runtimeConfig.start();
       sweeper.start();
       pinger?.start();
     },
     async stop() {
-      await Promise.all([sweeper.stop(), pinger?.stop()]);
+      await Promise.all([runtimeConfig.stop(), sweeper.stop(), pinger?.stop()]);
     },
   };
 }

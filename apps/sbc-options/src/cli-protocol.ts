@@ -13,7 +13,13 @@ export type CliRequest =
   | { action: 'fs-undrain'; server: string }
   | { action: 'fs-drained' }
   | { action: 'fs-available' }
-  | { action: 'fs-list' };
+  | { action: 'fs-list' }
+  | { action: 'set'; key: string; value: string }
+  | { action: 'get'; key: string }
+  | { action: 'unset'; key: string }
+  | { action: 'add'; key: string; item: string }
+  | { action: 'remove'; key: string; item: string }
+  | { action: 'list' };
 
 export type CliAction = CliRequest['action'];
 
@@ -28,6 +34,12 @@ export interface FeatureServerEntry {
   lastSeen?: number;
 }
 
+/** A runtime configuration value as it travels (runtime-keys.ts has the keys and their types). */
+export type ConfigValue = string | number | number[];
+
+/** Where a runtime configuration value comes from. */
+export type ConfigSource = 'runtime' | 'environment';
+
 /** One answer line. `success: false` carries `error`; the other fields depend on the action. */
 export interface CliResponse {
   success: boolean;
@@ -40,20 +52,41 @@ export interface CliResponse {
   available?: string[];
   /** fs-list. */
   servers?: FeatureServerEntry[];
+  /** set / get / unset / add / remove: the key and its value now (add / remove: `array`). */
+  key?: string;
+  value?: ConfigValue;
+  source?: ConfigSource;
+  item?: ConfigValue;
+  array?: ConfigValue[];
+  added?: boolean;
+  removed?: boolean;
+  /** list: every key's value, and where each comes from. */
+  config?: Record<string, ConfigValue>;
+  sources?: Record<string, ConfigSource>;
 }
 
 /** Longest request line the server reads; longer ones close the connection. */
 export const MAX_LINE_BYTES = 4096;
 
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+
 /** Checks a decoded line from a client; returns the request or why it is refused. */
 export function validateRequest(value: unknown): CliRequest | { error: string } {
   if (typeof value !== 'object' || value === null) return { error: 'Invalid command' };
-  const { action, server } = value as { action?: unknown; server?: unknown };
+  const fields = value as {
+    action?: unknown;
+    server?: unknown;
+    key?: unknown;
+    value?: unknown;
+    item?: unknown;
+  };
+  const { action, server } = fields;
   switch (action) {
     case 'fs-drain':
     case 'fs-undrain': {
       if (typeof server !== 'string' || server.trim() === '') {
-        return { error: `${action === 'fs-drain' ? 'drain' : 'undrain'} requires a server IP address` };
+        return { error: `${action === 'fs-drain' ? 'drain' : 'undrain'} requires server IP address` };
       }
       const name = parseServerName(server);
       if (!name) return { error: `Invalid IP address: ${server}` };
@@ -62,7 +95,23 @@ export function validateRequest(value: unknown): CliRequest | { error: string } 
     case 'fs-drained':
     case 'fs-available':
     case 'fs-list':
+    case 'list':
       return { action };
+    case 'set':
+    case 'get':
+    case 'unset':
+    case 'add':
+    case 'remove': {
+      const key = text(fields.key)?.trim();
+      if (!key) return { error: `${action} requires key` };
+      if (action === 'get' || action === 'unset') return { action, key };
+      if (action === 'set') {
+        const v = text(fields.value);
+        return v === undefined ? { error: 'set requires key and value' } : { action, key, value: v };
+      }
+      const item = text(fields.item);
+      return item === undefined ? { error: `${action} requires key and item` } : { action, key, item };
+    }
     default:
       return { error: `Unknown action: ${typeof action === 'string' ? action : JSON.stringify(action)}` };
   }
@@ -73,46 +122,101 @@ export type ParsedCommand =
   | { kind: 'request'; request: CliRequest; json: boolean }
   | { kind: 'error'; message: string };
 
-export const USAGE = `SBC Runtime CLI (sbc-options)
+export const USAGE = `SBC Runtime CLI
+
 Usage:
-  fs drain <ip|ip:port>     keep a feature server out of <cluster>:active-fs
-  fs undrain <ip|ip:port>   let it back in
-  fs drained                list drained entries
-  fs active                 feature servers available for calls (active minus drained)
-  fs list                   every feature server with its status
+  npm run cli <command> [options]
+
+Feature Server Commands:
+  npm run cli fs drain <ip>      Drain server (remove from pool); <ip> or <ip>:<port>
+  npm run cli fs undrain <ip>    Undrain server (add back to pool)
+  npm run cli fs drained         Show drained servers
+  npm run cli fs active          Show available servers
+  npm run cli fs list            Show all servers with status
+
+Configuration Commands (kept in Redis: every instance, and after a restart):
+  npm run cli set <key> <value>  Set runtime config
+  npm run cli get <key>          Get runtime config
+  npm run cli add <key> <item>   Add an item to a list key
+  npm run cli remove <key> <item>  Remove an item from a list key
+  npm run cli unset <key>        Back to the environment's value
+  npm run cli list               Show all runtime config
+Keys: JAMBONES_LOGLEVEL, EXPIRES_INTERVAL, CHECK_EXPIRES_INTERVAL, SEND_OPTIONS_PING_INTERVAL,
+  OPTIONS_PING_TTL, OPTIONS_RESPONSE_REMOVE (list)
+
 Options:
-  --json                    print the service's JSON answer
+  --json                         Print the service's JSON answer
 Environment:
-  SBC_SOCKET_PATH           the service's socket (default ${DEFAULT_SOCKET_PATH})
+  SBC_SOCKET_PATH                The service's socket (default ${DEFAULT_SOCKET_PATH})
+
 Examples:
   npm run cli fs drain 127.0.1.5
-  npm run cli fs undrain 127.0.1.5:5060`;
+  npm run cli fs active
+  npm run cli set JAMBONES_LOGLEVEL debug
+  npm run cli add OPTIONS_RESPONSE_REMOVE 403`;
+
+const FS_ACTIONS = 'drain, undrain, drained, active, list';
 
 /** Turns `argv` (without node and the script) into a request, help, or a one-line error. */
 export function parseCommand(argv: readonly string[]): ParsedCommand {
   const json = argv.includes('--json');
   const args = argv.filter((a) => a !== '--json');
-  const [group, command, server, ...extra] = args;
-  if (group === undefined || group === 'help' || group === '--help' || group === '-h')
-    return { kind: 'help' };
-  if (group !== 'fs') return { kind: 'error', message: `Unknown command: ${group}` };
-  if (command === undefined)
-    return { kind: 'error', message: 'fs needs one of: drain, undrain, drained, active, list' };
+  const [command, ...rest] = args;
   const request = (r: CliRequest): ParsedCommand => ({ kind: 'request', request: r, json });
+  const error = (message: string): ParsedCommand => ({ kind: 'error', message });
+  const noMore = (used: number, usage: string): ParsedCommand | undefined =>
+    rest.length > used ? error(`${usage} (got ${rest.length} arguments)`) : undefined;
   switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      return { kind: 'help' };
+    case 'fs':
+      return parseFsCommand(rest, json);
+    case 'set': {
+      const [key, value] = rest;
+      if (key === undefined || value === undefined) return error('set requires key and value');
+      return noMore(2, 'set takes one key and one value') ?? request({ action: 'set', key, value });
+    }
+    case 'get':
+    case 'unset': {
+      const [key] = rest;
+      if (key === undefined) return error(`${command} requires key`);
+      return noMore(1, `${command} takes one key`) ?? request({ action: command, key });
+    }
+    case 'add':
+    case 'remove': {
+      const [key, item] = rest;
+      if (key === undefined || item === undefined) return error(`${command} requires key and item`);
+      return noMore(2, `${command} takes one key and one item`) ?? request({ action: command, key, item });
+    }
+    case 'list':
+      return noMore(0, 'list takes no argument') ?? request({ action: 'list' });
+    default:
+      return error(`Unknown command: ${command}. Run without arguments for help.`);
+  }
+}
+
+function parseFsCommand(args: readonly string[], json: boolean): ParsedCommand {
+  const [command, server, ...extra] = args;
+  const request = (r: CliRequest): ParsedCommand => ({ kind: 'request', request: r, json });
+  const error = (message: string): ParsedCommand => ({ kind: 'error', message });
+  switch (command) {
+    case undefined:
+      return error('fs command requires an action');
     case 'drain':
     case 'undrain': {
-      if (server === undefined) return { kind: 'error', message: `${command} requires a server IP address` };
-      if (extra.length > 0)
-        return { kind: 'error', message: `${command} takes one server, got ${args.length - 2}` };
+      if (server === undefined) return error(`${command} requires server IP address`);
+      if (extra.length > 0) return error(`${command} takes one server, got ${args.length - 1}`);
       const name = parseServerName(server);
-      if (!name) return { kind: 'error', message: `Invalid IP address: ${server}` };
+      if (!name) return error(`Invalid IP address: ${server}`);
       return request({ action: command === 'drain' ? 'fs-drain' : 'fs-undrain', server: name.canonical });
     }
     case 'drained':
     case 'active':
     case 'list':
-      if (server !== undefined) return { kind: 'error', message: `fs ${command} takes no argument` };
+      if (server !== undefined) return error(`fs ${command} takes no argument`);
       return request(
         command === 'drained'
           ? { action: 'fs-drained' }
@@ -121,35 +225,68 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
             : { action: 'fs-list' },
       );
     default:
-      return { kind: 'error', message: `Unknown command: fs ${command}` };
+      return error(`Unknown fs command: ${command}. Use: ${FS_ACTIONS}`);
   }
 }
 
-/** The lines printed for a successful answer. */
+const show = (value: unknown): string => JSON.stringify(value);
+const fromEnvironment = (source: ConfigSource | undefined): string =>
+  source === 'environment' ? ' (from the environment)' : '';
+
+/** The lines printed for a successful answer (jambonz's sbc-sip-sidecar CLI texts). */
 export function formatResponse(request: CliRequest, response: CliResponse): string[] {
-  const drainedLine = (drained: readonly string[]): string => `Drained: [${drained.join(', ')}]`;
+  const drainedLine = (drained: readonly string[]): string => `Drained servers: [${drained.join(', ')}]`;
   switch (request.action) {
     case 'fs-drain':
-      return [`✓ Drained ${request.server}`, drainedLine(response.drained ?? [])];
+      return [`✓ Drained ${response.server ?? request.server}`, drainedLine(response.drained ?? [])];
     case 'fs-undrain':
-      return [`✓ Undrained ${request.server}`, drainedLine(response.drained ?? [])];
+      return [`✓ Undrained ${response.server ?? request.server}`, drainedLine(response.drained ?? [])];
     case 'fs-drained': {
       const drained = response.drained ?? [];
       return drained.length === 0
-        ? ['No servers drained']
-        : ['Drained servers:', ...drained.map((s) => `  - ${s}`)];
+        ? ['No servers are currently drained']
+        : ['Drained servers:', ...drained.map((s) => `  🔴 ${s}`)];
     }
     case 'fs-available': {
       const available = response.available ?? [];
       return available.length === 0
-        ? ['No available feature servers']
-        : ['Available feature servers:', ...available.map((s) => `  - ${s}`)];
+        ? ['No active feature servers found']
+        : ['Available feature servers:', ...available.map((s) => `  🟢 ${s}`)];
     }
     case 'fs-list': {
       const servers = response.servers ?? [];
-      if (servers.length === 0) return ['No feature servers'];
-      const width = Math.max(...servers.map((s) => s.server.length));
-      return ['Feature servers:', ...servers.map((s) => `  ${s.server.padEnd(width)}  ${s.status}`)];
+      if (servers.length === 0) return ['No servers configured'];
+      return [
+        'Feature servers:',
+        ...servers.map((s) => `  ${s.status === 'active' ? '🟢' : '🔴'} ${s.server} (${s.status})`),
+      ];
+    }
+    case 'set':
+      return [`✓ ${response.key ?? request.key} = ${show(response.value)}`];
+    case 'get':
+      return [`${response.key ?? request.key} = ${show(response.value)}${fromEnvironment(response.source)}`];
+    case 'unset':
+      return [
+        `✓ ${response.key ?? request.key} = ${show(response.value)}${fromEnvironment(response.source)}`,
+      ];
+    case 'add':
+    case 'remove': {
+      const key = response.key ?? request.key;
+      const item = show(response.item ?? request.item);
+      const now = `${key} = ${show(response.array ?? [])}`;
+      if (request.action === 'add')
+        return response.added ? [`✓ Added ${item} to ${key}`, now] : [`${item} is already in ${key}`, now];
+      return response.removed ? [`✓ Removed ${item} from ${key}`, now] : [`${item} is not in ${key}`, now];
+    }
+    case 'list': {
+      const entries = Object.entries(response.config ?? {});
+      if (entries.length === 0) return ['Runtime Configuration:', '  (no configuration set)'];
+      return [
+        'Runtime Configuration:',
+        ...entries.map(
+          ([key, value]) => `  ${key} = ${show(value)}${fromEnvironment(response.sources?.[key])}`,
+        ),
+      ];
     }
   }
 }

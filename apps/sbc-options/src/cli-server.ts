@@ -3,6 +3,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '@sbc/service';
 import { MAX_LINE_BYTES, validateRequest, type CliRequest, type CliResponse } from './cli-protocol.js';
 import type { FeatureServerDrain } from './drain.js';
+import { RuntimeConfigError, type RuntimeConfig } from './runtime-config.js';
 
 /** SBC_SOCKET_PATH is held by a running instance. */
 export class SocketInUseError extends Error {
@@ -23,8 +24,12 @@ export interface CliServer {
   close(): Promise<void>;
 }
 
-/** Answers one request from the drain store. */
-export async function answer(request: CliRequest, drain: FeatureServerDrain): Promise<CliResponse> {
+/** Answers one request from the drain store or the runtime configuration. */
+export async function answer(
+  request: CliRequest,
+  drain: FeatureServerDrain,
+  runtimeConfig: RuntimeConfig,
+): Promise<CliResponse> {
   switch (request.action) {
     case 'fs-drain':
       return {
@@ -46,6 +51,18 @@ export async function answer(request: CliRequest, drain: FeatureServerDrain): Pr
       return { success: true, available: await drain.available() };
     case 'fs-list':
       return { success: true, ...(await drain.list()) };
+    case 'set':
+      return { success: true, ...(await runtimeConfig.set(request.key, request.value)) };
+    case 'get':
+      return { success: true, ...runtimeConfig.get(request.key) };
+    case 'unset':
+      return { success: true, ...(await runtimeConfig.unset(request.key)) };
+    case 'add':
+      return { success: true, ...(await runtimeConfig.add(request.key, request.item)) };
+    case 'remove':
+      return { success: true, ...(await runtimeConfig.remove(request.key, request.item)) };
+    case 'list':
+      return { success: true, ...runtimeConfig.list() };
   }
 }
 
@@ -68,9 +85,10 @@ function isLive(path: string): Promise<boolean> {
 export async function startCliServer(options: {
   path: string;
   drain: FeatureServerDrain;
+  runtimeConfig: RuntimeConfig;
   logger: Logger;
 }): Promise<CliServer> {
-  const { path, drain } = options;
+  const { path, drain, runtimeConfig } = options;
   const log = options.logger.child({ component: 'cli' });
   if (existsSync(path)) {
     if (!lstatSync(path).isSocket())
@@ -112,8 +130,9 @@ export async function startCliServer(options: {
     }
     const request = validateRequest(decoded);
     if ('error' in request) return { success: false, error: request.error };
+    log.debug({ request }, `CLI: ${request.action}`);
     try {
-      const response = await answer(request, drain);
+      const response = await answer(request, drain, runtimeConfig);
       if (request.action === 'fs-drain' || request.action === 'fs-undrain') {
         log.info(
           { action: request.action, server: request.server },
@@ -122,6 +141,7 @@ export async function startCliServer(options: {
       }
       return response;
     } catch (err) {
+      if (err instanceof RuntimeConfigError) return { success: false, error: err.message };
       log.error({ err, action: request.action }, 'CLI command failed');
       return {
         success: false,

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The drain CLI: `node dist/cli.js fs drain 127.0.1.5` (or `npm run cli fs drain 127.0.1.5` from the
- * repository root). Talks to a running sbc-options over its Unix socket (SBC_SOCKET_PATH). Prints the
- * answer on stdout and exits 0; any problem is one line on stderr and exit status 1.
+ * The runtime CLI: `node dist/cli.js fs drain 127.0.1.5` (or `npm run cli fs drain 127.0.1.5` from the
+ * repository root), `set <key> <value>`, `get <key>`, `list`, … Talks to a running sbc-options over its
+ * Unix socket (SBC_SOCKET_PATH). Prints the answer on stdout and exits 0; any problem is one line on
+ * stderr (`Error: …`, jambonz's texts) and exit status 1.
  */
 import { connect } from 'node:net';
 import {
@@ -31,7 +32,11 @@ function send(socketPath: string, request: CliRequest): Promise<CliResponse> {
     };
     socket.setTimeout(TIMEOUT_MS, () =>
       finish(() =>
-        reject(new CliError(`no answer from sbc-options at ${socketPath} within ${TIMEOUT_MS / 1000} s`)),
+        reject(
+          new CliError(
+            `Command timed out: no answer from sbc-options at ${socketPath} within ${TIMEOUT_MS / 1000} s`,
+          ),
+        ),
       ),
     );
     socket.on('connect', () => socket.write(`${JSON.stringify(request)}\n`));
@@ -44,7 +49,7 @@ function send(socketPath: string, request: CliRequest): Promise<CliResponse> {
         try {
           resolve(JSON.parse(line) as CliResponse);
         } catch {
-          reject(new CliError(`sbc-options at ${socketPath} sent an answer that is not JSON`));
+          reject(new CliError(`Invalid response from server: sbc-options at ${socketPath} sent no JSON`));
         }
       });
     });
@@ -54,15 +59,17 @@ function send(socketPath: string, request: CliRequest): Promise<CliResponse> {
         reject(
           new CliError(
             down
-              ? `cannot reach sbc-options at ${socketPath} (${err.code}): is it running? (set SBC_SOCKET_PATH if it uses another socket)`
-              : `cannot talk to sbc-options at ${socketPath}: ${err.message}`,
+              ? `Connection failed: no sbc-options at ${socketPath} (${err.code}): is it running? (set SBC_SOCKET_PATH if it uses another socket)`
+              : `Connection failed: ${socketPath}: ${err.message}`,
           ),
         );
       }),
     );
     socket.on('close', () =>
       finish(() =>
-        reject(new CliError(`sbc-options at ${socketPath} closed the connection without answering`)),
+        reject(
+          new CliError(`Invalid response from server: sbc-options at ${socketPath} closed the connection`),
+        ),
       ),
     );
   });

@@ -19,8 +19,8 @@ export class FeatureServerDrain {
     private readonly sets: ServerSets,
     private readonly options: {
       clusterId: string;
-      /** EXPIRES_INTERVAL: a ping older than this no longer counts as "still pinging". */
-      expiresIntervalMs: number;
+      /** EXPIRES_INTERVAL now: a ping older than this no longer counts as "still pinging". */
+      expiresIntervalMs: () => number;
       now?: () => number;
     },
   ) {
@@ -73,7 +73,7 @@ export class FeatureServerDrain {
     await this.sets.undrain(server);
     const drained = new Set(await this.sets.drained());
     const pinging = await this.guard(() => this.redis.hgetall(this.pingingKey));
-    const cutoff = this.now() - this.options.expiresIntervalMs;
+    const cutoff = this.now() - this.options.expiresIntervalMs();
     for (const [member, raw] of Object.entries(pinging)) {
       if (member !== server && hostOfMember(member) !== server) continue;
       if (isDrainedMember(member, drained)) continue;
@@ -107,7 +107,7 @@ export class FeatureServerDrain {
       this.guard(() => this.redis.hgetall(this.pingingKey)),
     ]);
     const drained = new Set(drainedList);
-    const cutoff = this.now() - this.options.expiresIntervalMs;
+    const cutoff = this.now() - this.options.expiresIntervalMs();
     const servers = new Map<string, FeatureServerEntry>();
     for (const member of active) {
       const lastSeen = (await this.sets.lastSeen('active-fs', member)) ?? undefined;
@@ -136,7 +136,7 @@ export class FeatureServerDrain {
   /** Forgets drained servers that stopped pinging (run with the expiry sweep). */
   async forgetSilent(): Promise<number> {
     const pinging = await this.guard(() => this.redis.hgetall(this.pingingKey));
-    const cutoff = this.now() - this.options.expiresIntervalMs;
+    const cutoff = this.now() - this.options.expiresIntervalMs();
     const silent = Object.entries(pinging)
       .filter(([, raw]) => !(Number(raw) >= cutoff))
       .map(([member]) => member);

@@ -10,6 +10,8 @@ export interface ExpirySweeper {
   /** One sweep now (also run at start). Resolves with the removed members by set. */
   sweep(): Promise<Record<(typeof EXPIRING_SETS)[number], string[]>>;
   start(): void;
+  /** CHECK_EXPIRES_INTERVAL changed: sweep now, then at the new interval. */
+  reschedule(): void;
   stop(): Promise<void>;
 }
 
@@ -25,8 +27,10 @@ export function createExpirySweeper(deps: {
   drain: FeatureServerDrain;
   metrics: AppMetrics;
   logger: Logger;
-  expiresIntervalMs: number;
-  checkExpiresIntervalMs: number;
+  /** EXPIRES_INTERVAL now (it can change at run time). */
+  expiresIntervalMs: () => number;
+  /** CHECK_EXPIRES_INTERVAL now. */
+  checkExpiresIntervalMs: () => number;
   /** Run after each sweep (refreshes the gauges). */
   afterSweep?: () => Promise<void>;
 }): ExpirySweeper {
@@ -34,18 +38,19 @@ export function createExpirySweeper(deps: {
   let failing = false;
 
   const sweep = async (): Promise<Record<(typeof EXPIRING_SETS)[number], string[]>> => {
+    const expiresIntervalMs = deps.expiresIntervalMs();
     const removed = {
       'active-fs': [] as string[],
       'fs-service-url': [] as string[],
       'active-rtp': [] as string[],
     };
     for (const set of EXPIRING_SETS) {
-      removed[set] = await deps.sets.sweep(set, deps.expiresIntervalMs);
+      removed[set] = await deps.sets.sweep(set, expiresIntervalMs);
       if (removed[set].length > 0) {
         deps.metrics.expired.inc({ set }, removed[set].length);
         log.info(
           { set, expired: removed[set], members: await deps.sets.count(set) },
-          `expired ${removed[set].length} member(s) of ${deps.sets.key(set)} after ${deps.expiresIntervalMs} ms of silence`,
+          `expired ${removed[set].length} member(s) of ${deps.sets.key(set)} after ${expiresIntervalMs} ms of silence`,
         );
       }
     }
@@ -55,11 +60,12 @@ export function createExpirySweeper(deps: {
   };
 
   const task = createPeriodicTask({
-    intervalMs: deps.checkExpiresIntervalMs,
+    intervalMs: deps.checkExpiresIntervalMs(),
     run: async () => {
       await sweep();
       if (failing) log.info('sweeping works again');
       failing = false;
+      return deps.checkExpiresIntervalMs();
     },
     onError: (err) => {
       if (!failing) log.warn({ err }, 'cannot sweep the server sets (will retry)');
@@ -70,6 +76,9 @@ export function createExpirySweeper(deps: {
   return {
     sweep,
     start: () => task.start(0),
+    reschedule: () => {
+      if (task.started) void task.runNow();
+    },
     stop: () => task.stop(),
   };
 }

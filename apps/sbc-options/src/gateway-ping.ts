@@ -43,6 +43,8 @@ export interface CarrierPinger {
   /** One round now: resolves with each gateway's result. */
   runRound(): Promise<Map<string, PingResult>>;
   start(): void;
+  /** SEND_OPTIONS_PING_INTERVAL changed: a round now (unless one is under way), then at the new interval. */
+  reschedule(): void;
   stop(): Promise<void>;
 }
 
@@ -68,13 +70,15 @@ export function createCarrierPinger(deps: {
   alerts: AlertSink;
   metrics: AppMetrics;
   logger: Logger;
-  intervalMs: number;
-  ttlSeconds: number;
-  removeCodes: readonly number[];
+  /** SEND_OPTIONS_PING_INTERVAL now, in ms (it can change at run time). */
+  intervalMs: () => number;
+  /** OPTIONS_PING_TTL now. */
+  ttlSeconds: () => number;
+  /** OPTIONS_RESPONSE_REMOVE now. */
+  removeCodes: () => readonly number[];
   isEngineConnected: () => boolean;
 }): CarrierPinger {
   const log = deps.logger.child({ component: 'carrier-ping' });
-  const waitMs = Math.min(deps.intervalMs, MAX_PING_WAIT_MS);
   const labelled = new Map<string, { sip_gateway_sid: string; gateway: string }>();
   let halted = false;
   let skippedLogged = false;
@@ -87,7 +91,7 @@ export function createCarrierPinger(deps: {
       deps.srf,
       target.uri,
       { method: 'OPTIONS', proxy: target.proxy },
-      { timeoutMs: waitMs, signal: abort.signal },
+      { timeoutMs: Math.min(deps.intervalMs(), MAX_PING_WAIT_MS), signal: abort.signal },
     );
     switch (outcome.kind) {
       case 'response':
@@ -112,7 +116,7 @@ export function createCarrierPinger(deps: {
       return;
     }
     const carrier = gateway.carrier;
-    const started = await deps.blacklist.set(sid, deps.ttlSeconds);
+    const started = await deps.blacklist.set(sid, deps.ttlSeconds());
     if (started) {
       deps.alerts.alert({
         alert_type: 'options-ping-failed',
@@ -127,7 +131,7 @@ export function createCarrierPinger(deps: {
     } else {
       log.debug({ ...where, status: result.status }, 'carrier gateway still fails OPTIONS');
     }
-    if (deps.removeCodes.includes(result.status)) {
+    if (deps.removeCodes().includes(result.status)) {
       await updateSipGateway(deps.writeDb ?? deps.db, sid, { send_options_ping: false });
       deps.metrics.gatewayUp.remove({ sip_gateway_sid: sid, gateway: target.label });
       labelled.delete(sid);
@@ -175,18 +179,19 @@ export function createCarrierPinger(deps: {
   };
 
   const task = createPeriodicTask({
-    intervalMs: deps.intervalMs,
+    intervalMs: deps.intervalMs(),
     run: async () => {
       if (!deps.isEngineConnected()) {
         // Before the first connection this is just start-up; after it, the engine went away.
         if (everConnected && !skippedLogged)
           log.warn('SIP engine not connected: carrier OPTIONS pings skipped until it is');
         skippedLogged = everConnected;
-        return everConnected ? deps.intervalMs : Math.min(deps.intervalMs, 1000);
+        return everConnected ? deps.intervalMs() : Math.min(deps.intervalMs(), 1000);
       }
       everConnected = true;
       skippedLogged = false;
       await runRound();
+      return deps.intervalMs();
     },
     onError: (err) => log.error({ err }, 'carrier OPTIONS ping round failed'),
   });
@@ -198,6 +203,9 @@ export function createCarrierPinger(deps: {
       halted = false;
       abort = new AbortController();
       task.start(0);
+    },
+    reschedule() {
+      if (task.started) void task.runNow();
     },
     async stop() {
       halted = true;

@@ -51,7 +51,12 @@ const app = createApp({
 
 let cli;
 try {
-  cli = await startCliServer({ path: config.socketPath, drain: app.drain, logger });
+  cli = await startCliServer({
+    path: config.socketPath,
+    drain: app.drain,
+    runtimeConfig: app.runtimeConfig,
+    logger,
+  });
 } catch (err) {
   if (err instanceof SocketInUseError || err instanceof SocketPathError) {
     process.stderr.write(`${err.message}\n`);
@@ -79,7 +84,7 @@ health.app.addHook('onRequest', async (request) => {
 });
 await health.listen();
 
-app.start();
+await app.start();
 logger.info(
   {
     clusterId: config.clusterId,

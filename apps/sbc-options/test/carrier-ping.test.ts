@@ -106,6 +106,7 @@ beforeAll(async () => {
     metrics,
     settings: {
       clusterId: 'ping',
+      logLevel: 'silent',
       networkCidrs: ['127.0.1.0/24'],
       expiresIntervalMs: 60_000,
       checkExpiresIntervalMs: 20_000,
@@ -119,7 +120,7 @@ beforeAll(async () => {
   await drachtio.connected(5000);
   uas = await answering(200);
   const refuser = await answering(403, removedPort, 1);
-  app.start();
+  await app.start();
   const refused = await refuser.done;
   expect(refused.ok, refused.describe()).toBe(true);
 });

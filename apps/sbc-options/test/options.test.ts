@@ -68,6 +68,7 @@ beforeAll(async () => {
     metrics,
     settings: {
       clusterId: CLUSTER,
+      logLevel: 'silent',
       networkCidrs: ['127.0.1.0/24'],
       expiresIntervalMs: EXPIRES_MS,
       checkExpiresIntervalMs: 200,
@@ -84,7 +85,7 @@ beforeAll(async () => {
   };
   await drachtio.connected(5000);
   await new Promise((r) => setTimeout(r, 100)); // srf's route verb lands right after authenticate
-  app.start();
+  await app.start();
 });
 
 afterAll(async () => {
