@@ -128,26 +128,26 @@ Usage:
   npm run cli <command> [options]
 
 Feature Server Commands:
-  npm run cli fs drain <ip>      Drain server (remove from pool); <ip> or <ip>:<port>
-  npm run cli fs undrain <ip>    Undrain server (add back to pool)
-  npm run cli fs drained         Show drained servers
-  npm run cli fs active          Show available servers
-  npm run cli fs list            Show all servers with status
+  npm run cli fs drain <ip>        Drain server (remove from pool); <ip> or <ip>:<port>
+  npm run cli fs undrain <ip>      Undrain server (add back to pool)
+  npm run cli fs drained           Show drained servers
+  npm run cli fs active            Show available servers
+  npm run cli fs list              Show all servers with status
 
 Configuration Commands (kept in Redis: every instance, and after a restart):
-  npm run cli set <key> <value>  Set runtime config
-  npm run cli get <key>          Get runtime config
-  npm run cli add <key> <item>   Add an item to a list key
+  npm run cli set <key> <value>    Set runtime config
+  npm run cli get <key>            Get runtime config
+  npm run cli add <key> <item>     Add an item to a list key
   npm run cli remove <key> <item>  Remove an item from a list key
-  npm run cli unset <key>        Back to the environment's value
-  npm run cli list               Show all runtime config
+  npm run cli unset <key>          Back to the environment's value
+  npm run cli list                 Show all runtime config
 Keys: JAMBONES_LOGLEVEL, EXPIRES_INTERVAL, CHECK_EXPIRES_INTERVAL, SEND_OPTIONS_PING_INTERVAL,
   OPTIONS_PING_TTL, OPTIONS_RESPONSE_REMOVE (list)
 
 Options:
-  --json                         Print the service's JSON answer
+  --json                           Print the service's JSON answer
 Environment:
-  SBC_SOCKET_PATH                The service's socket (default ${DEFAULT_SOCKET_PATH})
+  SBC_SOCKET_PATH                  The service's socket (default ${DEFAULT_SOCKET_PATH})
 
 Examples:
   npm run cli fs drain 127.0.1.5
