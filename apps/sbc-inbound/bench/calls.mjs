@@ -23,8 +23,6 @@
 //   BENCH_NO_STOP=1                run every rate even after an unclean one
 //   BENCH_PROFILE=<dir>            V8 CPU profiles of the engine and the app (written when they stop)
 //   BENCH_DEBUG=1                  sipp's summary and the app's last log lines for an unclean step
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -42,7 +40,6 @@ import {
   freePort,
   freeTcpPort,
   mysqlEnv,
-  probeEngine,
   redisEnv,
   runSipp,
   startDaemon,
@@ -51,6 +48,11 @@ import {
   startRtpengine,
   startSipp,
   waitUntil,
+  cpuSeconds,
+  machineJiffies,
+  percentile,
+  rssMiB,
+  startEngineProcess,
 } from '@sbc/testkit';
 
 const here = import.meta.dirname;
@@ -63,7 +65,6 @@ const CARRIER = '127.0.0.2';
 const FEATURE_SERVER = '127.0.1.10';
 const DID = '16175550100';
 const SECRET = 'bench-secret';
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 /** RTP + RTCP on both legs (caller side and feature server side) of a call. */
 const PORTS_PER_CALL = 4;
 const MEDIA_PORTS = 10_000;
@@ -73,33 +74,6 @@ const profile = (name) =>
   process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_PROFILE, name)}`]
     : [];
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
-function machineJiffies() {
-  const [, ...values] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  const numbers = values.map(Number);
-  const idle = numbers[3] + (numbers[4] ?? 0);
-  const total = numbers.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
-}
-
-/** Resident set size of a process, in MiB. */
-function rssMiB(pid) {
-  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 const services = [];
 async function stopAll() {
@@ -147,34 +121,18 @@ async function main() {
   });
   await db.close();
 
-  const sipPort = await freePort('127.0.0.1');
-  const controlPort = await freeTcpPort('127.0.0.1');
   const engineMetricsPort = await freeTcpPort('127.0.0.1');
-  const engine = startDaemon({
-    name: 'sbc-sip-engine',
-    command: process.execPath,
-    args: [
-      ...profile('engine'),
-      resolve(root, 'packages/sip-engine/dist/cli.js'),
-      '--contact',
-      `sip:127.0.0.1:${sipPort};transport=udp,tcp`,
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(controlPort),
-      '--secret',
-      SECRET,
-      '--loglevel',
-      'warning',
-      '--prometheus-scrape-port',
-      `127.0.0.1:${engineMetricsPort}`,
-    ],
+  const {
+    daemon: engine,
+    sipPort,
+    controlPort,
+  } = await startEngineProcess({
+    cli: resolve(root, 'packages/sip-engine/dist/cli.js'),
+    secret: SECRET,
+    nodeArgs: profile('engine'),
+    args: ['--prometheus-scrape-port', `127.0.0.1:${engineMetricsPort}`],
   });
   services.push(engine);
-  await waitUntil(async () => (await probeEngine('127.0.0.1', controlPort, SECRET)).length > 0, {
-    what: 'the SIP engine',
-    abort: engine.exited,
-  });
 
   const httpPort = await freeTcpPort('127.0.0.1');
   const app = startDaemon({

@@ -17,23 +17,23 @@
 //   BENCH_APP=<script>             run another srf app instead (bench/floor.mjs: the engine + srf floor)
 //   BENCH_PROFILE=<dir>            V8 CPU profiles of the engine and the app
 //   BENCH_PERF=<file>              start the app with --perf-basic-prof and write "<engine pid> <app pids>"
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDb, encryptPassword, schemaSql, seedAccount, seedServiceProvider } from '@sbc/db';
 import { createRedisClient } from '@sbc/redis';
 import {
-  freePort,
   freeTcpPort,
   makeTempDir,
-  probeEngine,
   runSipp,
   startDaemon,
   startFakeAuthHook,
   startMysql,
   startRedis,
   waitUntil,
+  cpuSeconds,
+  percentile,
+  startEngineProcess,
 } from '@sbc/testkit';
 
 const here = import.meta.dirname;
@@ -48,25 +48,12 @@ const WARMUP_SECONDS = 3;
 const PHONE = '127.0.0.3';
 const SECRET = 'bench-secret';
 const ENCRYPTION_SECRET = 'bench-encryption-secret';
-const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 /** BENCH_PROFILE=<dir>: V8 CPU profiles of the engine and the app, written when they stop. */
 const profile = (name) =>
   process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_PROFILE, name)}`]
     : [];
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 /** Cumulative histogram `after - before` (Map upper bound → count). */
 function diffBuckets(after, before) {
@@ -129,31 +116,16 @@ async function main() {
   }
   await db.close();
 
-  const sipPort = await freePort('127.0.0.1');
-  const controlPort = await freeTcpPort('127.0.0.1');
-  const engine = startDaemon({
-    name: 'sbc-sip-engine',
-    command: process.execPath,
-    args: [
-      ...profile('engine'),
-      resolve(root, 'packages/sip-engine/dist/cli.js'),
-      '--contact',
-      `sip:127.0.0.1:${sipPort};transport=udp,tcp`,
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(controlPort),
-      '--secret',
-      SECRET,
-      '--loglevel',
-      'warning',
-    ],
+  const {
+    daemon: engine,
+    sipPort,
+    controlPort,
+  } = await startEngineProcess({
+    cli: resolve(root, 'packages/sip-engine/dist/cli.js'),
+    secret: SECRET,
+    nodeArgs: profile('engine'),
   });
   services.push(engine);
-  await waitUntil(async () => (await probeEngine('127.0.0.1', controlPort, SECRET)).length > 0, {
-    what: 'the SIP engine',
-    abort: engine.exited,
-  });
 
   /** One sbc-registrar process; BENCH_INSTANCES of them share the engine (it hands REGISTERs round-robin). */
   const startApp = async (index) => {

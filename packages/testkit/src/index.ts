@@ -69,3 +69,12 @@ export {
   type SbcStack,
   type SbcStackOptions,
 } from './stack.js';
+export {
+  cpuSeconds,
+  rssMiB,
+  machineJiffies,
+  percentile,
+  startEngineProcess,
+  type EngineProcess,
+  type EngineProcessOptions,
+} from './bench.js';
