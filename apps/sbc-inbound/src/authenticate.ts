@@ -7,30 +7,22 @@
  */
 import {
   authenticateSipRequest,
-  type DigestAlgorithm,
   type NonceManager,
   type ReplayGuard,
+  type SipDigestOptions,
   type SipDigestRefusal,
 } from '@sbc/auth-hook';
 import type { Db } from '@sbc/db';
-import { headerLines, type Logger, type SrfRequest } from '@sbc/service';
+import { headerLines, type DigestAuthConfig, type Logger, type SrfRequest } from '@sbc/service';
 import { InboundAnswer, type InviteOutcome } from './answers.js';
 import type { InboundInvite } from './invite.js';
 import type { InboundMetrics } from './metrics.js';
 import type { Records } from './records.js';
 import { routeAuthTrunkCall, type CallRoute, type RouteDeps } from './route.js';
 
-export interface DeviceAuthOptions {
-  nonceSecret: string;
-  nonceMaxAgeSeconds: number;
-  algorithms: readonly DigestAlgorithm[];
-  hookAlgorithms: readonly DigestAlgorithm[];
-  hookTimeoutMs: number;
-  httpUserAgent: string | undefined;
-  encryptionSecret: string | undefined;
-  legacyCrypto: boolean;
-  retryAfterSeconds: number;
-}
+/** SBC_NONCE_* / SBC_*DIGEST_ALGORITHMS / SBC_AUTH_HOOK_TIMEOUT_MS, and what the digest step needs besides. */
+export type DeviceAuthOptions = DigestAuthConfig &
+  Pick<SipDigestOptions, 'httpUserAgent' | 'encryptionSecret' | 'legacyCrypto' | 'retryAfterSeconds'>;
 
 export interface DeviceAuthDeps {
   db: Db;
