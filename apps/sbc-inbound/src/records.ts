@@ -6,44 +6,10 @@
  */
 import type { CallCounterScope } from '@sbc/redis';
 import type { AlertSink, Logger } from '@sbc/service';
-import type { TimeSeriesWriter } from '@sbc/time-series';
+import type { Cdr as TimeSeriesCdr, TimeSeriesWriter } from '@sbc/time-series';
 
-/** One call, as jambonz's `cdrs` measurement holds it (tags and fields). */
-export interface Cdr {
-  // tags
-  service_provider_sid: string | undefined;
-  account_sid: string | undefined;
-  /** This SBC's address. */
-  host: string | undefined;
-  /** Carrier name, 'Microsoft Teams', or 'user'. */
-  trunk: string;
-  direction: 'inbound';
-  answered: boolean;
-  // fields
-  call_sid: string | undefined;
-  application_sid: string | undefined;
-  from: string;
-  to: string;
-  sip_callid: string;
-  sip_status: number;
-  /** Seconds between answer and end; 0 when not answered. */
-  duration: number;
-  attempted_at: Date;
-  answered_at: Date | undefined;
-  terminated_at: Date;
-  /** 'caller hungup', 'called party hungup', 'caller abandoned', 'failed'. */
-  termination_reason: string;
-  remote_host: string;
-  trace_id: string | undefined;
-}
-
-/** Alert types sbc-inbound raises (jambonz's where it has one). */
-export type AlertType =
-  | 'account-call-limit'
-  | 'service-provider-call-limit'
-  | 'webhook-failure'
-  | 'webhook-connection-failure'
-  | 'rtpengine-unavailable';
+/** One inbound call, as jambonz's `cdrs` measurement holds it (@sbc/time-series' `Cdr`). */
+export type Cdr = TimeSeriesCdr & { direction: 'inbound' };
 
 export interface CallCountOwner {
   accountSid: string;
