@@ -180,6 +180,7 @@ async function main() {
   log(`redis        127.0.0.1:${redis.port}`);
   log(`mariadb      127.0.0.1:${mysql.port} database jambones (user jambones / jambones)`);
   log(`rtpengine    NG ${rtpengine.ngAddress}, media ports ${rtpengine.portMin}-${rtpengine.portMax}`);
+  log(`influxdb     http://127.0.0.1:${influxdb.port} (cdrs, alerts, call counts)`);
   log(
     `SIP engine   sip:127.0.0.1:${SIP_PORT} (udp, tcp), ws://127.0.0.1:${WS_PORT}; control 127.0.0.1:${CONTROL_PORT}`,
   );
