@@ -6,7 +6,7 @@
  * - outbound registration to carriers on the leader instance (src/regbot/manager.ts);
  * - housekeeping: the registered-users gauge and the `active-user` purge.
  */
-import { NonceManager, type DigestAlgorithm } from '@sbc/auth-hook';
+import { NonceManager, type SipDigestOptions } from '@sbc/auth-hook';
 import type { Db } from '@sbc/db';
 import { NonceStore, RegistrationStore, type Redis } from '@sbc/redis';
 import {
@@ -16,6 +16,7 @@ import {
   privateSipAddress,
   SbcAddressKeeper,
   type AlertSink,
+  type DigestAuthConfig,
   type EngineInfo,
   type Logger,
   type Metrics,
@@ -31,16 +32,7 @@ import { createRegisterHandler, type RegisterOptions } from './register/handler.
 export interface RegistrarOptions {
   networkCidrs: readonly string[];
   register: RegisterOptions;
-  auth: {
-    nonceSecret: string;
-    nonceMaxAgeSeconds: number;
-    algorithms: readonly DigestAlgorithm[];
-    hookAlgorithms: readonly DigestAlgorithm[];
-    hookTimeoutMs: number;
-    httpUserAgent: string | undefined;
-    encryptionSecret: string | undefined;
-    legacyCrypto: boolean;
-  };
+  auth: DigestAuthConfig & Pick<SipDigestOptions, 'httpUserAgent' | 'encryptionSecret' | 'legacyCrypto'>;
   sbcAddresses: { keepAliveMs: number; deadSeconds: number };
   /** undefined: this instance never registers to carriers. */
   regbot: RegbotManagerOptions | undefined;
