@@ -3,6 +3,7 @@
  * through sbc-registrar with the demo client's digest credentials, and calls the demo DID; sbc-inbound
  * answers the browser with DTLS-SRTP and ICE and sends plain RTP to a sipp feature server. Audio must
  * flow both ways, and either side's hang-up must leave no call and no rtpengine session behind.
+ * The same call from a SIP-over-TLS softphone shows TLS signalling end to end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { createRedisClient, type Redis } from '@sbc/redis';
 import { startSipp, waitUntil, type SippRun } from '@sbc/testkit';
 import { startPageServer, type PageServer } from '../web/serve.mjs';
 import { openBrowser, type Browser } from './support/browser.js';
+import { TlsPhone } from './support/tls-phone.js';
 import { FEATURE_SERVER, rtpPackets, startWebrtcStack, type WebrtcStack } from './support/stack.js';
 
 interface Stats {
@@ -141,6 +143,39 @@ describe.sequential('a browser (SIP.js over WSS) through the SBC', () => {
         { timeout: 8000 },
       );
     });
+    const served = await fs.done;
+    expect(served.ok, served.describe()).toBe(true);
+    await waitUntil(async () => (await stack.rtpSessions()).length === 0, { what: 'rtpengine session gone' });
+  });
+});
+
+describe.sequential('a SIP-over-TLS softphone through the SBC', () => {
+  it('calls the demo DID over TLS: digest, RTP both ways through rtpengine, hangs up cleanly', async () => {
+    const fs = await featureServer(FS_ANSWER);
+    const phone = await TlsPhone.open('127.0.0.3', stack.tlsTarget);
+    try {
+      const res = await phone.call(did(), 'bob', stack.demo.sip_realm, 'bob-secret-2');
+      expect(res.status, res.raw).toBe(200);
+      // Both parties' RTP relayed by rtpengine (about 50 packets a second each way).
+      const [callId] = await stack.rtpSessions();
+      expect(callId).toBeDefined();
+      let packets: Record<string, number> = {};
+      await waitUntil(
+        async () => {
+          packets = await rtpPackets(stack.rtpengine, callId!);
+          const counts = Object.values(packets);
+          return phone.rtpReceived > 50 && counts.length === 2 && counts.every((n) => n > 50);
+        },
+        { what: 'RTP both ways over the TLS call', timeoutMs: 6000, intervalMs: 200 },
+      ).catch((err: Error) => {
+        throw new Error(
+          `${err.message}: phone received ${phone.rtpReceived}, rtpengine ${JSON.stringify(packets)}`,
+        );
+      });
+      expect(await phone.hangUp()).toBe(200);
+    } finally {
+      phone.close();
+    }
     const served = await fs.done;
     expect(served.ok, served.describe()).toBe(true);
     await waitUntil(async () => (await stack.rtpSessions()).length === 0, { what: 'rtpengine session gone' });
