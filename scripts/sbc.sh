@@ -25,7 +25,8 @@ check_node() {
   [ "$major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
 }
 
-# command → Debian package that provides it (openssl: throwaway TLS certificates in tests)
+# command → Debian package that provides it (openssl: throwaway TLS certificates in tests; chromium:
+# the browser suite tests/webrtc)
 SYSTEM_SERVICES=(
   "redis-server:redis-server"
   "redis-sentinel:redis-sentinel"
@@ -34,6 +35,7 @@ SYSTEM_SERVICES=(
   "rtpengine:rtpengine-daemon"
   "sipp:sip-tester"
   "openssl:openssl"
+  "chromium:chromium"
   "influxd:influxdb"
 )
 
