@@ -1,7 +1,8 @@
 // `npm start`: the whole SBC on loopback with demo data, until Ctrl-C.
 // Redis, MariaDB and InfluxDB keep their data in .sbc/; the SIP engine and the apps are this repo's
 // builds. Ports can be moved with the SBC_STACK_* variables (see README).
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDb, schemaSql, seedDemo } from '@sbc/db';
 import {
@@ -13,6 +14,7 @@ import {
   startRtpengine,
   waitUntil,
 } from '@sbc/testkit';
+import { startPageServer } from '../tests/webrtc/web/serve.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const stateDir = resolve(root, '.sbc');
@@ -21,6 +23,8 @@ const log = (line) => console.log(`[sbc] ${line}`);
 
 const SIP_PORT = port('SBC_STACK_SIP_PORT', 5060);
 const WS_PORT = port('SBC_STACK_WS_PORT', 8080);
+const WSS_PORT = port('SBC_STACK_WSS_PORT', 8443);
+const PHONE_PORT = port('SBC_STACK_PHONE_PORT', 8089);
 const CONTROL_PORT = port('SBC_STACK_DRACHTIO_PORT', 9022);
 const SECRET = process.env.SBC_STACK_DRACHTIO_SECRET ?? 'cymru';
 // Demo secrets: fixed so that what the demo stores stays readable across restarts. Not for production.
@@ -62,6 +66,38 @@ function describeExit(name, err) {
   return `${name} failed (exit code ${err.code})${last ? `, last output: ${last}` : ''}; ${rest}`;
 }
 
+/** A self-signed certificate for 127.0.0.1 in .sbc/tls (made once with openssl): WSS and the web phone. */
+function localCertificate() {
+  const dir = resolve(stateDir, 'tls');
+  const keyFile = resolve(dir, 'key.pem');
+  const certFile = resolve(dir, 'cert.pem');
+  if (!existsSync(keyFile) || !existsSync(certFile)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '825',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+  return { keyFile, certFile };
+}
+
 async function main() {
   mkdirSync(resolve(stateDir, 'redis'), { recursive: true });
   mkdirSync(resolve(stateDir, 'mysql'), { recursive: true });
@@ -101,6 +137,7 @@ async function main() {
   const demo = await seedDemo(db, { encryptionSecret: ENCRYPTION_SECRET });
   await db.close();
 
+  const tls = localCertificate();
   const engine = startDaemon({
     name: 'sbc-sip-engine',
     command: process.execPath,
@@ -110,6 +147,12 @@ async function main() {
       `sip:127.0.0.1:${SIP_PORT};transport=udp,tcp`,
       '--contact',
       `sip:127.0.0.1:${WS_PORT};transport=ws`,
+      '--contact',
+      `sip:127.0.0.1:${WSS_PORT};transport=wss`,
+      '--key-file',
+      tls.keyFile,
+      '--cert-file',
+      tls.certFile,
       '--address',
       '127.0.0.1',
       '--port',
@@ -143,6 +186,8 @@ async function main() {
     JAMBONES_LOGLEVEL: process.env.JAMBONES_LOGLEVEL ?? 'info',
     ENCRYPTION_SECRET,
     JWT_SECRET: ENCRYPTION_SECRET,
+    // The web phone's SIP.js answers MD5 only, and only the last of several challenges.
+    SBC_DIGEST_ALGORITHMS: process.env.SBC_DIGEST_ALGORITHMS ?? 'MD5',
   };
   const apps = [
     [
@@ -177,18 +222,35 @@ async function main() {
   }
   await Promise.all(ready);
 
+  // The web phone of tests/webrtc, over HTTPS with the same certificate as the WSS listener.
+  const [alice] = demo.clients;
+  const phone = await startPageServer({
+    port: PHONE_PORT,
+    key: readFileSync(tls.keyFile),
+    cert: readFileSync(tls.certFile),
+    config: {
+      server: `wss://127.0.0.1:${WSS_PORT}`,
+      user: alice.username,
+      realm: demo.sip_realm,
+      password: alice.password,
+      target: `sip:${demo.phone_numbers.exact}@${demo.sip_realm}`,
+    },
+  });
+  services.push({ stop: () => phone.close() });
+
   log(`redis        127.0.0.1:${redis.port}`);
   log(`mariadb      127.0.0.1:${mysql.port} database jambones (user jambones / jambones)`);
   log(`rtpengine    NG ${rtpengine.ngAddress}, media ports ${rtpengine.portMin}-${rtpengine.portMax}`);
   log(`influxdb     http://127.0.0.1:${influxdb.port} (cdrs, alerts, call counts)`);
   log(
-    `SIP engine   sip:127.0.0.1:${SIP_PORT} (udp, tcp), ws://127.0.0.1:${WS_PORT}; control 127.0.0.1:${CONTROL_PORT}`,
+    `SIP engine   sip:127.0.0.1:${SIP_PORT} (udp, tcp), ws://127.0.0.1:${WS_PORT}, wss://127.0.0.1:${WSS_PORT}; control 127.0.0.1:${CONTROL_PORT}`,
   );
   log(`apps         ${started.length ? started.join(', ') : 'none built yet'}`);
   log(
     `demo         realm ${demo.sip_realm}; users ${demo.clients.map((c) => `${c.username}/${c.password}`).join(', ')}; ` +
       `carrier 127.0.0.2 (DID ${demo.phone_numbers.exact}); feature servers ${demo.private_network_cidr}`,
   );
+  log(`web phone    ${phone.url} (self-signed certificate ${tls.certFile}; see the README)`);
   log('up. Ctrl-C stops everything.');
 }
 
