@@ -32,6 +32,8 @@ import { createRegisterHandler, type RegisterOptions } from './register/handler.
 export interface RegistrarOptions {
   networkCidrs: readonly string[];
   register: RegisterOptions;
+  /** Replicas that must hold a binding before its 200 (SBC_REDIS_MIN_REPLICAS; 0: no WAIT). */
+  durability: { minReplicas: number; replicaWaitMs: number };
   auth: DigestAuthConfig & Pick<SipDigestOptions, 'httpUserAgent' | 'encryptionSecret' | 'legacyCrypto'>;
   sbcAddresses: { keepAliveMs: number; deadSeconds: number };
   /** undefined: this instance never registers to carriers. */
@@ -50,6 +52,7 @@ export function registrarOptions(config: RegistrarConfig): RegistrarOptions {
   return {
     networkCidrs: config.networkCidrs,
     register: { hosting: config.hosting, ...config.register },
+    durability: config.durability,
     auth: {
       nonceSecret: config.auth.nonceSecret,
       nonceMaxAgeSeconds: config.auth.nonceMaxAgeSeconds,
@@ -126,7 +129,7 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
   const metrics = createRegistrarMetrics(deps.metrics);
   const alerts = deps.alerts ?? createLogAlertSink(logger, deps.metrics);
   const network = parseNetworks(options.networkCidrs);
-  const registrations = new RegistrationStore(redis);
+  const registrations = new RegistrationStore(redis, options.durability);
   const nonces = new NonceManager({
     secret: options.auth.nonceSecret,
     maxAgeSeconds: options.auth.nonceMaxAgeSeconds,
@@ -198,6 +201,7 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
     },
     async stop(stopOptions = {}) {
       await Promise.all([usersGauge.stop(), purge.stop(), sbcAddresses.stop(), regbot?.stop(stopOptions)]);
+      registrations.close();
     },
   };
 }

@@ -46,6 +46,20 @@ describe('loadRegistrarConfig', () => {
       hookTimeoutMs: 5000,
     });
     expect(config.register).toEqual({ cachedRefresh: true, natExpires: 30, retryAfterSeconds: 30 });
+    expect(config.durability).toEqual({ minReplicas: 0, replicaWaitMs: 500 });
+  });
+
+  it('reads SBC_REDIS_MIN_REPLICAS / SBC_REDIS_REPLICA_WAIT_MS', () => {
+    const config = loadRegistrarConfig({
+      ...BASE,
+      SBC_REDIS_MIN_REPLICAS: '1',
+      SBC_REDIS_REPLICA_WAIT_MS: '250',
+    });
+    expect(config.durability).toEqual({ minReplicas: 1, replicaWaitMs: 250 });
+    expect(problems({ ...BASE, SBC_REDIS_MIN_REPLICAS: '-1' }).join('\n')).toMatch(/SBC_REDIS_MIN_REPLICAS/);
+    expect(problems({ ...BASE, SBC_REDIS_REPLICA_WAIT_MS: '0' }).join('\n')).toMatch(
+      /SBC_REDIS_REPLICA_WAIT_MS/,
+    );
   });
 
   it('derives the nonce key from JWT_SECRET / ENCRYPTION_SECRET unless SBC_NONCE_SECRET is set', () => {

@@ -60,6 +60,20 @@ export const registrarSchema = {
       .int('SBC_RETRY_AFTER', 'Retry-After of 503 answers when a dependency is down', { min: 1 })
       .default(30),
   },
+  durability: {
+    minReplicas: envVar
+      .int(
+        'SBC_REDIS_MIN_REPLICAS',
+        'replicas that must acknowledge a binding (Redis WAIT) before the 200; 0: no WAIT (jambonz)',
+        { min: 0 },
+      )
+      .default(0),
+    replicaWaitMs: envVar
+      .int('SBC_REDIS_REPLICA_WAIT_MS', 'longest WAIT for those replicas, then 503 + Retry-After (ms)', {
+        min: 1,
+      })
+      .default(500),
+  },
   regbot: {
     defaultExpires: envVar
       .int('JAMBONES_REGBOT_DEFAULT_EXPIRES_INTERVAL', 'expires requested from carriers (s)', { min: 1 })

@@ -30,6 +30,8 @@ export {
 } from './keys.js';
 export {
   RegistrationStore,
+  RedisNotDurableError,
+  type RegistrationDurability,
   type RegistrationRecord,
   type RegistrationBinding,
   type RegistrationHook,

@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { RedisArgumentError, RedisDataError, execResult, guard } from './errors.js';
+import {
+  RedisArgumentError,
+  RedisDataError,
+  RedisUnavailableError,
+  execResult,
+  guard,
+  toRedisError,
+} from './errors.js';
 import { ACTIVE_USER_KEY, registrationKey } from './keys.js';
 import { LuaScript } from './script.js';
 
@@ -50,6 +57,34 @@ export interface RegisteredUser {
 const SCAN_COUNT = 100;
 
 /**
+ * How many replicas must hold a binding before `add` resolves (Redis `WAIT numreplicas timeout`).
+ * Redis replication is asynchronous: without this, a primary killed after storing a binding and
+ * before replicating it loses a binding the phone was told is there.
+ */
+export interface RegistrationDurability {
+  /** Replicas that must acknowledge each stored binding; 0 (default): no WAIT (jambonz). */
+  minReplicas?: number;
+  /** Longest WAIT (ms) before `add` gives up with `RedisNotDurableError` (default 500). */
+  replicaWaitMs?: number;
+}
+
+/**
+ * The binding was written on the primary but fewer than `minReplicas` replicas acknowledged it in
+ * time (or the connection failed while waiting): it must not be reported as stored. A kind of
+ * `RedisUnavailableError`, so callers answering "try later" on an unavailable Redis do so here too.
+ */
+export class RedisNotDurableError extends RedisUnavailableError {
+  override readonly name = 'RedisNotDurableError';
+  constructor(
+    message: string,
+    readonly acknowledged: number,
+    readonly wanted: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * SET user:<aor> + ZADD active-user, atomically. A script rather than MULTI: ioredis sends a script
  * call in the same write as the other commands of the tick (auto-pipelining), a MULTI on its own.
  */
@@ -58,13 +93,69 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
 return 1`);
 
+/** Re-writes `user:<aor>` with its value and TTL unchanged, so a WAIT after it covers that value. */
+const REAFFIRM_BINDING = new LuaScript(`
+local value = redis.call('GET', KEYS[1])
+if not value then return 0 end
+redis.call('SET', KEYS[1], value, 'KEEPTTL')
+return 1`);
+
 /**
  * Registrations: `user:<aor>` (JSON, TTL = granted expires) plus the `active-user` sorted set
  * (score = expiryTime ms, member `user:<aor>`) used to list and count them. One AOR holds one
  * binding; the last REGISTER wins (jambonz semantics).
+ *
+ * With `minReplicas` > 0, bindings are written on a connection of their own (`client.duplicate()`)
+ * followed by `WAIT minReplicas replicaWaitMs`: WAIT blocks the connection it is sent on, so the
+ * other commands of the app never queue behind it, and one WAIT covers every write sent before it
+ * on that connection, so concurrent `add`s share it (at most one WAIT in flight; while replicas are
+ * missing an `add` takes at most two `replicaWaitMs`, whatever the load). Call `close()` at the end.
  */
 export class RegistrationStore {
-  constructor(private readonly client: Redis) {}
+  readonly minReplicas: number;
+  readonly replicaWaitMs: number;
+  private readonly writer: Redis;
+  /** The WAIT sent and not yet answered: it covers every write answered before it. */
+  private inflightWait: Promise<number> | undefined;
+
+  constructor(
+    private readonly client: Redis,
+    durability: RegistrationDurability = {},
+  ) {
+    const minReplicas = durability.minReplicas ?? 0;
+    const replicaWaitMs = durability.replicaWaitMs ?? 500;
+    if (!Number.isInteger(minReplicas) || minReplicas < 0)
+      throw new RedisArgumentError(`minReplicas must be a non-negative integer, got ${minReplicas}`);
+    if (!Number.isInteger(replicaWaitMs) || replicaWaitMs <= 0)
+      throw new RedisArgumentError(`replicaWaitMs must be a positive integer, got ${replicaWaitMs}`);
+    this.minReplicas = minReplicas;
+    this.replicaWaitMs = replicaWaitMs;
+    if (minReplicas > 0) {
+      // Queue commands until the first connection attempt, then fail fast while disconnected, as
+      // createRedisClient does (duplicate() copies the options as they are now, queue off).
+      const writer = client.duplicate({ enableOfflineQueue: true });
+      const stopQueueing = (): void => {
+        writer.options.enableOfflineQueue = false;
+      };
+      writer.once('ready', stopQueueing);
+      writer.once('error', stopQueueing);
+      // Failures reach the callers as rejected commands; the client's own listener logs outages.
+      writer.on('error', () => undefined);
+      this.writer = writer;
+    } else {
+      this.writer = client;
+    }
+  }
+
+  /** True when stored bindings are acknowledged by replicas before `add` resolves. */
+  get waitsForReplicas(): boolean {
+    return this.minReplicas > 0;
+  }
+
+  /** Closes the binding writer's own connection (with `minReplicas` > 0); the client is the caller's. */
+  close(): void {
+    if (this.writer !== this.client) this.writer.disconnect();
+  }
 
   /** Stores the binding for `aor` (`user@realm`) for `expiresSeconds`; both keys in one atomic script. */
   async add(
@@ -81,12 +172,63 @@ export class RegistrationStore {
     const key = registrationKey(aor);
     await guard(this.client, () =>
       STORE_BINDING.run(
-        this.client,
+        this.writer,
         [key, ACTIVE_USER_KEY],
         [JSON.stringify(record), expiresSeconds, record.expiryTime],
       ),
     );
+    await this.replicated(key);
     return record;
+  }
+
+  /**
+   * With `minReplicas` > 0: makes sure the binding now stored for `aor` is on enough replicas (it is
+   * re-written unchanged, value and TTL, then WAITed for), for a caller that answers from a stored
+   * binding without storing it (jambonz's cached refresh). Resolves false when `aor` has no binding.
+   * Without `minReplicas`: only tells whether there is one.
+   */
+  async reaffirm(aor: string): Promise<boolean> {
+    const key = registrationKey(aor);
+    if (!this.waitsForReplicas) return (await guard(this.client, () => this.client.exists(key))) === 1;
+    const found = await guard(this.client, () => REAFFIRM_BINDING.run(this.writer, [key], []));
+    if (found !== 1) return false;
+    await this.replicated(key);
+    return true;
+  }
+
+  /** WAITs for `minReplicas` to hold every write answered so far on the writer connection. */
+  private async replicated(key: string): Promise<void> {
+    if (!this.waitsForReplicas) return;
+    // A WAIT still unanswered was sent after our write was answered (replies come in order), so
+    // it covers our write: share it. Otherwise send one.
+    let wait = this.inflightWait;
+    if (!wait) {
+      const sent = this.writer.wait(this.minReplicas, this.replicaWaitMs);
+      wait = sent;
+      this.inflightWait = sent;
+      const clear = () => {
+        if (this.inflightWait === sent) this.inflightWait = undefined;
+      };
+      sent.then(clear, clear);
+    }
+    let acknowledged: number;
+    try {
+      acknowledged = await wait;
+    } catch (err) {
+      const cause = toRedisError(err);
+      throw new RedisNotDurableError(
+        `${key} written but not confirmed on ${this.minReplicas} replica(s): ${cause.message}`,
+        0,
+        this.minReplicas,
+      );
+    }
+    if (acknowledged < this.minReplicas) {
+      throw new RedisNotDurableError(
+        `${key} reached ${acknowledged} of ${this.minReplicas} replica(s) within ${this.replicaWaitMs} ms`,
+        acknowledged,
+        this.minReplicas,
+      );
+    }
   }
 
   /** The record for `aor`, or null when not registered (expired or removed). */
