@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createRedisClient, type Redis } from '@sbc/redis';
 import { freePort, startRedis, waitUntil, type EngineService, type RedisService } from '@sbc/testkit';
 import {
@@ -201,6 +201,7 @@ describe('runtime configuration: kept in Redis, shared, applied at run time', ()
   });
 
   it('JAMBONES_LOGLEVEL changes the running log level, child loggers included', async () => {
+    onTestFinished(() => cli('unset', 'JAMBONES_LOGLEVEL').then(() => undefined));
     const cliDebugLines = (): number =>
       app.logs.filter((l) => l.level === 20 && l.component === 'cli').length;
     const atInfo = cliDebugLines();
@@ -215,6 +216,8 @@ describe('runtime configuration: kept in Redis, shared, applied at run time', ()
       timeoutMs: 3000,
     });
     await cli('set', 'JAMBONES_LOGLEVEL', 'info');
+    // The set command's own debug line may still be on its way from the app's log.
+    await new Promise((r) => setTimeout(r, 300));
     const atDebug = cliDebugLines();
     await cli('fs', 'drained');
     await new Promise((r) => setTimeout(r, 300));
