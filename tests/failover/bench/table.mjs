@@ -7,12 +7,13 @@ const { bench, rows } = JSON.parse(
 );
 const header = [
   'failure',
+  'load',
   's without service',
   'requests',
   '503 / 480',
   'dropped',
   'wrong',
-  'data lost',
+  'data lost / left behind',
   'notes',
 ];
 const lines = [
@@ -20,8 +21,8 @@ const lines = [
   `|${header.map(() => '---').join('|')}|`,
   ...rows.map(
     (r) =>
-      `| ${r.failure} | ${r.secondsWithoutService.toFixed(1)} | ${r.requests} | ${r.unavailable} | ${r.dropped} | ${r.wrong} | ${r.dataLost} | ${r.note} |`,
+      `| ${r.failure} | ${r.load ?? 'REGISTER'} | ${r.secondsWithoutService.toFixed(1)} | ${r.requests} | ${r.unavailable} | ${r.dropped} | ${r.wrong} | ${r.dataLost} | ${r.note} |`,
   ),
 ];
-console.log(`\nFailures under REGISTER load (${bench ? 'benchmark run' : 'test run'}):\n`);
+console.log(`\nFailures under REGISTER and call load (${bench ? 'benchmark run' : 'test run'}):\n`);
 console.log(lines.join('\n'));

@@ -1,11 +1,22 @@
 /**
  * The platform of the failure suite, all real and on loopback: Redis primary + replica + three
  * sentinels, MariaDB on a fixed port and data dir (so it can be restarted), the SIP engine on fixed
- * ports (same), two sbc-registrar processes and one sbc-options process (`node dist/index.js`,
- * configured by the environment with JAMBONES_REDIS_SENTINELS like production).
+ * ports (same), rtpengine with jambonz's `private` / `public` interfaces, a feature server, two
+ * sbc-registrar processes, one sbc-options and one sbc-inbound process (`node dist/index.js`,
+ * configured by the environment with JAMBONES_REDIS_SENTINELS like production). The registrars run
+ * with SBC_REDIS_MIN_REPLICAS=1: a binding is answered 200 only once the replica holds it.
  */
 import { fileURLToPath } from 'node:url';
-import { createDb, schemaSql, seedAccount, seedClient, seedServiceProvider, type Db } from '@sbc/db';
+import {
+  createDb,
+  schemaSql,
+  seedAccount,
+  seedApplication,
+  seedCarrier,
+  seedClient,
+  seedServiceProvider,
+  type Db,
+} from '@sbc/db';
 import {
   createDatabaseUser,
   freePort,
@@ -16,16 +27,19 @@ import {
   startEngine,
   startMysql,
   startRedisSentinelCluster,
+  startRtpengine,
   waitUntil,
   type Daemon,
   type DatabaseUser,
   type EngineService,
   type MysqlService,
   type RedisSentinelCluster,
+  type RtpengineService,
   type StartEngineOptions,
   type TempDir,
   type TestDatabase,
 } from '@sbc/testkit';
+import { FeatureServer } from './calls.js';
 
 export const CLUSTER = 'failover';
 export const REALM = 'failover.sbc.test';
@@ -34,6 +48,12 @@ export const RETRY_AFTER = '5';
 /** SBC_REGBOT_CHECK_INTERVAL: the lock's TTL is this + 10 s (jambonz: 60 + 10). */
 export const REGBOT_CHECK_SECONDS = 1;
 export const REGBOT_LOCK_TTL_MS = (REGBOT_CHECK_SECONDS + 10) * 1000;
+/** The carrier gateway calls come from, and the feature server's address (in JAMBONES_NETWORK_CIDR). */
+export const CARRIER_GATEWAY = '127.0.38.20';
+export const FEATURE_SERVER = '127.0.1.22';
+/** SBC_REDIS_MIN_REPLICAS of the registrars, and their WAIT (ms). */
+export const MIN_REPLICAS = 1;
+export const REPLICA_WAIT_MS = 500;
 
 const entry = (app: string): string =>
   fileURLToPath(new URL(`../../../../apps/${app}/dist/index.js`, import.meta.url));
@@ -58,6 +78,11 @@ export class FailoverStack {
   engineOptions!: StartEngineOptions;
   registrars: AppInstance[] = [];
   options!: AppInstance;
+  inbound!: AppInstance;
+  rtpengine!: RtpengineService;
+  featureServer!: FeatureServer;
+  /** The account calls are counted for (`incalls:account:<sid>`). */
+  accountSid!: string;
   users: string[] = [];
 
   async start(userCount: number): Promise<void> {
@@ -69,10 +94,12 @@ export class FailoverStack {
       controlPort: await freeTcpPort('127.0.0.1'),
       secret: 'failover',
     };
-    [this.redis, this.mysql, this.engine] = await Promise.all([
+    [this.redis, this.mysql, this.engine, this.rtpengine, this.featureServer] = await Promise.all([
       startRedisSentinelCluster(),
       startMysql({ port: this.mysqlPort, dataDir: this.mysqlDir.path }),
       startEngine(this.engineOptions),
+      startRtpengine({ interfaceNames: ['private', 'public'] }),
+      FeatureServer.open(FEATURE_SERVER),
     ]);
     this.database = await this.mysql.createDatabase({ schema: schemaSql() });
     this.databaseUser = await createDatabaseUser(this.mysql, this.database);
@@ -82,6 +109,16 @@ export class FailoverStack {
     const account_sid = await seedAccount(this.db, {
       service_provider_sid: sp.service_provider_sid,
       sip_realm: REALM,
+    });
+    this.accountSid = account_sid.account_sid;
+    // Calls from the carrier's gateway go to this account's application.
+    const app = await seedApplication(this.db, { account_sid: this.accountSid, name: 'failover-app' });
+    await seedCarrier(this.db, {
+      name: 'failover-carrier',
+      service_provider_sid: sp.service_provider_sid,
+      account_sid: this.accountSid,
+      application_sid: app.application_sid,
+      gateways: [{ ipv4: CARRIER_GATEWAY, outbound: false }],
     });
     this.users = Array.from({ length: userCount }, (_, i) => `u${i}`);
     for (let i = 0; i < this.users.length; i += 100) {
@@ -97,13 +134,15 @@ export class FailoverStack {
           ),
       );
     }
-    const [a, b, o] = await Promise.all([
+    const [a, b, o, i] = await Promise.all([
       this.startApp('sbc-registrar', 'registrar-a'),
       this.startApp('sbc-registrar', 'registrar-b'),
       this.startApp('sbc-options', 'options'),
+      this.startApp('sbc-inbound', 'inbound'),
     ]);
     this.registrars = [a, b];
     this.options = o;
+    this.inbound = i;
   }
 
   env(): Record<string, string> {
@@ -123,10 +162,23 @@ export class FailoverStack {
       JAMBONES_REGBOT_INITIAL_DELAY_MS: '0',
       // Feature servers stay in the health set for the whole suite unless they stop pinging.
       EXPIRES_INTERVAL: '120000',
+      SBC_REDIS_MIN_REPLICAS: String(MIN_REPLICAS),
+      SBC_REDIS_REPLICA_WAIT_MS: String(REPLICA_WAIT_MS),
+      // sbc-inbound: rtpengine, the feature server, calls counted per account.
+      JAMBONES_RTPENGINES: this.rtpengine.ngAddress,
+      JAMBONES_FEATURE_SERVERS: this.featureServer.hostport,
+      JAMBONES_TRACK_ACCOUNT_CALLS: '1',
+      SBC_FS_ANSWER_TIMEOUT_MS: '1500',
+      SBC_RTPENGINE_TIMEOUT_MS: '500',
     };
   }
 
-  async startApp(app: 'sbc-registrar' | 'sbc-options', name: string): Promise<AppInstance> {
+  async startApp(
+    app: 'sbc-registrar' | 'sbc-options' | 'sbc-inbound',
+    name: string,
+    extraEnv: Record<string, string> = {},
+    without: readonly string[] = [],
+  ): Promise<AppInstance> {
     const port = await freeTcpPort('127.0.0.1');
     const http = `http://127.0.0.1:${port}`;
     const sock = `${this.mysqlDir.path}/${name}.sock`;
@@ -134,7 +186,11 @@ export class FailoverStack {
       name,
       command: process.execPath,
       args: [entry(app)],
-      env: { ...this.env(), HTTP_PORT: String(port), SBC_SOCKET_PATH: sock },
+      env: Object.fromEntries(
+        Object.entries({ ...this.env(), HTTP_PORT: String(port), SBC_SOCKET_PATH: sock, ...extraEnv }).filter(
+          ([key]) => !without.includes(key),
+        ),
+      ),
     });
     await waitUntil(async () => (await fetch(`${http}/readyz`).catch(() => undefined))?.status === 200, {
       what: `${name} /readyz`,
@@ -154,6 +210,45 @@ export class FailoverStack {
     };
   }
 
+  /**
+   * Listen mode ("outbound connections"): a second engine that dials an sbc-registrar listening on
+   * DRACHTIO_PORT (DRACHTIO_HOST unset) for every new request. `restart()` restarts that engine.
+   */
+  async startListenMode(): Promise<{
+    engine: () => EngineService;
+    app: AppInstance;
+    restart(): Promise<void>;
+    stop(): Promise<void>;
+  }> {
+    const appPort = await freeTcpPort('127.0.0.1');
+    const options: StartEngineOptions = {
+      loglevel: 'warning',
+      sipPort: await freePort('127.0.0.1'),
+      controlPort: await freeTcpPort('127.0.0.1'),
+      secret: 'failover',
+      httpHandler: `tcp://127.0.0.1:${appPort}`,
+    };
+    const app = await this.startApp(
+      'sbc-registrar',
+      'registrar-listen',
+      { DRACHTIO_PORT: String(appPort), SBC_REGBOT: 'false' },
+      ['DRACHTIO_HOST'],
+    );
+    let engine = await startEngine(options);
+    return {
+      engine: () => engine,
+      app,
+      async restart() {
+        await engine.stop();
+        engine = await startEngine(options);
+      },
+      async stop() {
+        await app.daemon.stop();
+        await engine.stop();
+      },
+    };
+  }
+
   /** Stops the engine and starts it again on the same ports and secret. */
   async restartEngine(): Promise<void> {
     await this.engine.stop();
@@ -168,9 +263,12 @@ export class FailoverStack {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.registrars, this.options].filter(Boolean).map((a) => a.daemon.stop()));
+    await Promise.all(
+      [...this.registrars, this.options, this.inbound].filter(Boolean).map((a) => a.daemon.stop()),
+    );
     await this.db?.close().catch(() => undefined);
-    await Promise.all([this.engine?.stop(), this.redis?.stop(), this.mysql?.stop()]);
+    this.featureServer?.close();
+    await Promise.all([this.engine?.stop(), this.redis?.stop(), this.mysql?.stop(), this.rtpengine?.stop()]);
     this.mysqlDir?.remove();
   }
 }
