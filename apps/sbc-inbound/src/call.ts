@@ -5,6 +5,8 @@
  * leg is hung up, the rtpengine session deleted, the call counters given back and the CDR written.
  */
 import type { Dialog, Logger, SipHeaders, SrfRequest, SrfResponse } from '@sbc/service';
+import { handleInfo } from './dialog/info.js';
+import { handleCallerRefer, handleFeatureServerRefer, type ReferDeps } from './dialog/refer.js';
 import { inDialogHeaders } from './headers.js';
 import type { CallMedia, Side } from './media/call-media.js';
 import { RtpengineRejectedError } from './media/rtpengines.js';
@@ -17,8 +19,11 @@ export interface CallEnd {
   reason?: string;
 }
 
-/** Methods relayed to the other leg as they are. */
-const RELAYED = ['info', 'notify', 'options', 'message'] as const;
+/** Methods relayed to the other leg as they are (INFO too, unless it asks the SBC: dialog/info.ts). */
+const RELAYED = ['notify', 'options', 'message'] as const;
+
+/** What the in-dialog services (dialog/*.ts) need to know about the call besides its legs. */
+export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer'>;
 
 export interface CallLegs {
   uas: Dialog;
@@ -33,6 +38,7 @@ export class ConnectedCall {
     private readonly media: CallMedia,
     private readonly log: Logger,
     private readonly onEnd: (end: CallEnd) => Promise<void>,
+    private readonly context: CallContext,
   ) {
     this.listen('caller', legs.uas);
     this.listen('featureServer', legs.uac);
@@ -58,6 +64,17 @@ export class ConnectedCall {
     dialog.on('destroy', (bye) => void this.end({ endedBy: side }, bye));
     dialog.on('modify', (req, res) => void this.reinvite(side, otherSide, req, res));
     for (const method of RELAYED) dialog.on(method, (req, res) => void this.relay(otherSide, req, res));
+    const relay = (req: SrfRequest, res: SrfResponse) => this.relay(otherSide, req, res);
+    dialog.on(
+      'info',
+      (req, res) => void handleInfo({ media: this.media, log: this.log, relay }, side, req, res),
+    );
+    const refer = side === 'caller' ? handleCallerRefer : handleFeatureServerRefer;
+    dialog.on('refer', (req, res) => void refer(this.referDeps(), req, res));
+  }
+
+  private referDeps(): ReferDeps {
+    return { ...this.context, log: this.log, caller: this.legs.uas, featureServer: this.legs.uac };
   }
 
   private end(end: CallEnd, bye?: SrfRequest): Promise<void> {

@@ -22,7 +22,8 @@ import {
 } from '@sbc/service';
 import { DependencyUnavailableError, InboundAnswer } from './answers.js';
 import { authenticateDevice, type DeviceAuthDeps } from './authenticate.js';
-import { ConnectedCall, type CallEnd } from './call.js';
+import { ConnectedCall, type CallContext, type CallEnd } from './call.js';
+import { referGateway } from './dialog/refer-gateway.js';
 import { CallerCanceledError, connectCall } from './connect.js';
 import type { FeatureServerSelector } from './feature-servers.js';
 import { featureServerHeaders, type CallerContact } from './headers.js';
@@ -199,31 +200,42 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
       const callRoute = route;
       const callInvite = invite;
       const callSlot = slot;
-      const call = new ConnectedCall(connected, media, log, async (end: CallEnd) => {
-        deps.calls.delete(callId);
-        metrics.callsInProgress.set(deps.calls.size);
-        metrics.callsEnded.inc({ ended_by: end.endedBy });
-        await callSlot.release();
-        const terminatedAt = new Date();
-        writeCdr(records, callRoute, callInvite, deps.host(), {
-          answered: true,
-          sip_status: 200,
-          attempted_at: attemptedAt,
-          answered_at: answeredAt,
-          terminated_at: terminatedAt,
-          duration: Math.round((terminatedAt.getTime() - answeredAt.getTime()) / 1000),
-          termination_reason:
-            end.endedBy === 'caller'
-              ? 'caller hungup'
-              : end.endedBy === 'featureServer'
-                ? 'called party hungup'
-                : `sbc: ${end.reason ?? 'ended'}`,
-          call_sid: answer.get('X-Call-Sid'),
-          application_sid: answer.get('X-Application-Sid') ?? callRoute.applicationSid,
-          trace_id: answer.get('X-Trace-ID'),
-        });
-        log.info({ endedBy: end.endedBy }, 'call ended');
-      });
+      const callContext: CallContext = {
+        callerSource: { address: req.source_address, port: req.source_port },
+        voipCarrierSid: route.originator === 'trunk' ? route.carrier?.voipCarrierSid : undefined,
+        referGateway: (sid) => referGateway(deps.route.db, sid),
+      };
+      const call = new ConnectedCall(
+        connected,
+        media,
+        log,
+        async (end: CallEnd) => {
+          deps.calls.delete(callId);
+          metrics.callsInProgress.set(deps.calls.size);
+          metrics.callsEnded.inc({ ended_by: end.endedBy });
+          await callSlot.release();
+          const terminatedAt = new Date();
+          writeCdr(records, callRoute, callInvite, deps.host(), {
+            answered: true,
+            sip_status: 200,
+            attempted_at: attemptedAt,
+            answered_at: answeredAt,
+            terminated_at: terminatedAt,
+            duration: Math.round((terminatedAt.getTime() - answeredAt.getTime()) / 1000),
+            termination_reason:
+              end.endedBy === 'caller'
+                ? 'caller hungup'
+                : end.endedBy === 'featureServer'
+                  ? 'called party hungup'
+                  : `sbc: ${end.reason ?? 'ended'}`,
+            call_sid: answer.get('X-Call-Sid'),
+            application_sid: answer.get('X-Application-Sid') ?? callRoute.applicationSid,
+            trace_id: answer.get('X-Trace-ID'),
+          });
+          log.info({ endedBy: end.endedBy }, 'call ended');
+        },
+        callContext,
+      );
       deps.calls.set(callId, call);
       metrics.callsInProgress.set(deps.calls.size);
       log.info(

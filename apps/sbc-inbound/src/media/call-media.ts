@@ -61,6 +61,55 @@ export class CallMedia {
     return (await this.pool.command(this.engine, 'answer', this.message(sender, sdp, 'answer'))).sdp ?? '';
   }
 
+  /**
+   * Blocks (`mute`) or unblocks (`unmute`) the media and DTMF `side` sends through rtpengine: the
+   * other side then hears nothing from it. rtpengine selects the sender by `from-tag`; the unblock
+   * carries `flags: ['reset']` as jambonz's does. Rejects as `command` does.
+   */
+  async setBlocked(side: Side, blocked: boolean): Promise<void> {
+    const engine = this.requireEngine();
+    const message: NgMessage = { 'call-id': this.init.callId, 'from-tag': this.tagOf(side) };
+    if (blocked) {
+      await Promise.all([
+        this.pool.command(engine, 'blockMedia', message),
+        this.pool.command(engine, 'blockDTMF', message),
+      ]);
+    } else {
+      const reset = { ...message, flags: ['reset'] };
+      await Promise.all([
+        this.pool.command(engine, 'unblockMedia', reset),
+        this.pool.command(engine, 'unblockDTMF', reset),
+      ]);
+    }
+  }
+
+  /**
+   * rtpengine plays an RFC 2833 event as if `from` had sent it, i.e. towards the other side
+   * (`play DTMF`; the offers carry `inject DTMF`). `volume` in -dBm0 (jambonz: 13 for the feature
+   * server's DTMF, rtpengine's default otherwise).
+   */
+  async playDtmf(from: Side, dtmf: { code: string; durationMs: number; volume?: number }): Promise<void> {
+    const message: NgMessage = {
+      'call-id': this.init.callId,
+      'from-tag': this.tagOf(from),
+      code: dtmf.code,
+      duration: dtmf.durationMs,
+    };
+    if (dtmf.volume !== undefined) message.volume = dtmf.volume;
+    await this.pool.command(this.requireEngine(), 'playDTMF', message);
+  }
+
+  private requireEngine(): Rtpengine {
+    if (!this.engine) throw new RtpengineUnavailableError('no rtpengine session for this call');
+    return this.engine;
+  }
+
+  private tagOf(side: Side): string {
+    const tag = side === 'caller' ? this.init.callerTag : this.featureServerTag;
+    if (tag === undefined) throw new RtpengineUnavailableError(`no rtpengine tag for the ${side} yet`);
+    return tag;
+  }
+
   /** Ends the rtpengine session once; later calls wait for the same delete. Never rejects. */
   delete(): Promise<void> {
     this.deleted ??= (async () => {

@@ -1,0 +1,84 @@
+/**
+ * In-dialog INFO (reference §2.9). From the feature server, `X-Reason` asks the SBC itself:
+ * `mute…` / `unmute…` block or unblock what the feature server sends towards the caller (media and
+ * DTMF) in rtpengine, `…Dtmf…` plays an RFC 2833 event towards the caller. From the caller, a DTMF
+ * INFO (`application/dtmf-relay`, `application/dtmf`) becomes an RFC 2833 event towards the feature
+ * server. Everything else (including `X-Reason: …CallRecording…`, not handled yet) is relayed to
+ * the other leg as before.
+ */
+import type { Logger, SrfRequest, SrfResponse } from '@sbc/service';
+import type { CallMedia, Side } from '../media/call-media.js';
+import { isDtmfContentType, parseDtmf, type Dtmf } from './dtmf.js';
+
+/** jambonz plays the feature server's DTMF at -13 dBm0. */
+export const FEATURE_SERVER_DTMF_VOLUME = 13;
+
+export interface InfoDeps {
+  media: Pick<CallMedia, 'setBlocked' | 'playDtmf'>;
+  log: Logger;
+  /** Relays the INFO to the other leg and its answer back (the generic in-dialog relay). */
+  relay: (req: SrfRequest, res: SrfResponse) => Promise<void>;
+}
+
+/** What an INFO asks the SBC to do itself; `relay` when it is for the other party. */
+export type InfoAction =
+  | { kind: 'mute' | 'unmute' }
+  | { kind: 'dtmf'; dtmf: Dtmf; volume?: number }
+  | { kind: 'malformed-dtmf' }
+  | { kind: 'relay' };
+
+export function infoAction(from: Side, req: Pick<SrfRequest, 'get' | 'body'>): InfoAction {
+  if (from === 'featureServer') {
+    const reason = req.get('X-Reason');
+    if (reason === undefined) return { kind: 'relay' };
+    if (reason.startsWith('mute')) return { kind: 'mute' };
+    if (reason.startsWith('unmute')) return { kind: 'unmute' };
+    if (reason.includes('Dtmf')) {
+      const dtmf = parseDtmf(req.body);
+      return dtmf ? { kind: 'dtmf', dtmf, volume: FEATURE_SERVER_DTMF_VOLUME } : { kind: 'malformed-dtmf' };
+    }
+    return { kind: 'relay' };
+  }
+  if (!isDtmfContentType(req.get('Content-Type'))) return { kind: 'relay' };
+  const dtmf = parseDtmf(req.body);
+  return dtmf ? { kind: 'dtmf', dtmf } : { kind: 'malformed-dtmf' };
+}
+
+/** Answers an INFO from `from`: 200 once rtpengine did it, 400 for a DTMF INFO without a digit, 500 when rtpengine failed. */
+export async function handleInfo(
+  deps: InfoDeps,
+  from: Side,
+  req: SrfRequest,
+  res: SrfResponse,
+): Promise<void> {
+  const action = infoAction(from, req);
+  const log = deps.log;
+  try {
+    switch (action.kind) {
+      case 'relay':
+        return await deps.relay(req, res);
+      case 'malformed-dtmf':
+        log.info({ from, body: req.body }, 'DTMF INFO without a digit');
+        res.send(400, 'Bad DTMF');
+        return;
+      case 'mute':
+      case 'unmute':
+        // The feature server's media and DTMF towards the caller.
+        await deps.media.setBlocked('featureServer', action.kind === 'mute');
+        log.info({ reason: req.get('X-Reason') }, `media from the feature server ${action.kind}d`);
+        res.send(200);
+        return;
+      case 'dtmf':
+        await deps.media.playDtmf(from, {
+          ...action.dtmf,
+          ...(action.volume !== undefined && { volume: action.volume }),
+        });
+        log.info({ from, ...action.dtmf }, 'DTMF INFO played as RFC 2833');
+        res.send(200);
+        return;
+    }
+  } catch (err) {
+    log.warn({ from, action: action.kind, err: String(err) }, 'INFO not carried out');
+    if (!res.finalResponseSent) res.send(500);
+  }
+}

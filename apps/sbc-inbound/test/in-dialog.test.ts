@@ -1,0 +1,264 @@
+/**
+ * In-dialog services of a connected call (reference §2.9): INFO from the feature server (mute,
+ * unmute, Dtmf), DTMF INFO from the caller, REFER both ways, hold and unhold. sipp does the SIP on
+ * both sides; the media of both sides is an RtpProbe (a UDP socket named in the scenario's SDP)
+ * that sends PCMA towards rtpengine and logs what it receives, so each test sees what each party
+ * really hears.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
+import {
+  featureServerUp,
+  JAMBONZ,
+  scenario,
+  startInboundStack,
+  useApp as useAppOf,
+  type InboundStack,
+} from './support/inbound.js';
+import { queryStreams, RtpProbe, type QueriedStream } from './support/rtp-probe.js';
+
+let stack: InboundStack;
+
+beforeAll(async () => {
+  stack = await startInboundStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const FS_ADDRESS = '127.0.1.10';
+const CALLER_ADDRESS = JAMBONZ.ip.westco;
+
+/** Every message of `kind` (e.g. 'INFO sip:', 'SIP/2.0 200') a sipp instance logged. */
+function allLogged(messages: string, kind: string): string[] {
+  const found: string[] = [];
+  for (let at = messages.indexOf(kind); at >= 0; at = messages.indexOf(kind, at + 1)) {
+    const end = messages.indexOf('\n\n', at);
+    found.push(messages.slice(at, end > 0 ? end : undefined));
+  }
+  return found;
+}
+
+/** The responses a sipp got to its requests with CSeq `cseq`. */
+function answersTo(messages: string, cseq: string): string[] {
+  return allLogged(messages, 'SIP/2.0 ').filter((m) => new RegExp(`\\nCSeq: ${cseq}\\s*\\n`).test(m));
+}
+
+interface Call {
+  caller: SippResult;
+  featureServer: SippResult;
+  callerProbe: RtpProbe;
+  fsProbe: RtpProbe;
+  /** rtpengine's streams of the caller and the feature server, sampled every 100 ms while the call was up. */
+  samples: { at: number; caller: QueriedStream; featureServer: QueriedStream }[];
+  /** When the SBC saw the call end. */
+  endedAt: number;
+}
+
+describe('in-dialog requests of a carrier call', () => {
+  const sbc = useAppOf(() => stack);
+  vi.setConfig({ testTimeout: 40_000 });
+
+  /**
+   * One call from the westco carrier to a sipp feature server, both parties' media on RtpProbes
+   * that start sending as soon as rtpengine knows both streams.
+   */
+  async function runCall(callerScenario: string, fsScenario: string): Promise<Call> {
+    const [callerProbe, fsProbe] = await Promise.all([
+      RtpProbe.open(CALLER_ADDRESS),
+      RtpProbe.open(FS_ADDRESS),
+    ]);
+    try {
+      const fs = await startSipp({
+        scenario: scenario(fsScenario),
+        localAddress: FS_ADDRESS,
+        keys: { rtp_ip: fsProbe.address, rtp_port: fsProbe.port },
+        timeoutMs: 12_000,
+      });
+      await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
+      const caller = runSipp({
+        scenario: scenario(callerScenario),
+        target: stack.engine.sipTarget,
+        localAddress: CALLER_ADDRESS,
+        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
+        keys: { rtp_ip: callerProbe.address, rtp_port: callerProbe.port },
+        extraArgs: ['-s', '+16173333456'],
+        timeoutMs: 12_000,
+      });
+      let callId = '';
+      let streams: { caller: QueriedStream; featureServer: QueriedStream } | undefined;
+      await waitUntil(
+        async () => {
+          callId = [...sbc().app.calls.keys()][0] ?? '';
+          if (!callId) return false;
+          const all = await queryStreams(stack.rtpengine, callId);
+          const callerStream = all.find((s) => s.endpointPort === callerProbe.port);
+          const fsStream = all.find((s) => s.endpointPort === fsProbe.port);
+          if (callerStream && fsStream) streams = { caller: callerStream, featureServer: fsStream };
+          return streams !== undefined;
+        },
+        { what: 'the call with both streams in rtpengine', timeoutMs: 5000 },
+      );
+      if (!streams) throw new Error('no streams');
+      callerProbe.startSending(stack.rtpengine.host, streams.caller.localPort);
+      fsProbe.startSending(stack.rtpengine.host, streams.featureServer.localPort);
+      const samples: Call['samples'] = [];
+      const tags = { caller: streams.caller.tag, featureServer: streams.featureServer.tag };
+      let sippDone = false;
+      void Promise.all([caller, fs.done]).finally(() => (sippDone = true));
+      while (sbc().app.calls.has(callId) && !sippDone) {
+        const all = await queryStreams(stack.rtpengine, callId).catch(() => []);
+        const callerStream = all.find((s) => s.tag === tags.caller);
+        const fsStream = all.find((s) => s.tag === tags.featureServer);
+        if (callerStream && fsStream)
+          samples.push({ at: Date.now(), caller: callerStream, featureServer: fsStream });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const endedAt = Date.now();
+      const [callerResult, fsResult] = await Promise.all([caller, fs.done]);
+      return { caller: callerResult, featureServer: fsResult, callerProbe, fsProbe, samples, endedAt };
+    } finally {
+      callerProbe.close();
+      fsProbe.close();
+    }
+  }
+
+  it('INFO from the feature server: mute / unmute block its media towards the caller, Dtmf plays an RFC 2833 event, others are relayed', async () => {
+    const call = await runCall('dlg-caller-info', 'dlg-fs-info');
+    expect(call.caller.ok, call.caller.describe()).toBe(true);
+    expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+    const fsMessages = call.featureServer.messages;
+
+    // The SBC answered mute, unmute and Dtmf itself (200), the malformed Dtmf 400.
+    expect(answersTo(fsMessages, '1 INFO')[0]).toMatch(/^SIP\/2\.0 200/);
+    expect(answersTo(fsMessages, '2 INFO')[0]).toMatch(/^SIP\/2\.0 200/);
+    expect(answersTo(fsMessages, '3 INFO')[0]).toMatch(/^SIP\/2\.0 200/);
+    expect(answersTo(fsMessages, '4 INFO')[0]).toMatch(/^SIP\/2\.0 400/);
+    // The ordinary INFO went to the caller, whose answer (and body) came back.
+    const relayed = answersTo(fsMessages, '5 INFO')[0] ?? '';
+    expect(relayed).toMatch(/^SIP\/2\.0 200/);
+    expect(relayed).toMatch(/caller got it/);
+    const callerInfos = allLogged(call.caller.messages, 'INFO sip:');
+    expect(callerInfos).toHaveLength(1);
+    expect(callerInfos[0]).toMatch(/\nX-Reason: app-event\s*\n/);
+    expect(callerInfos[0]).toMatch(/\{"hello":"caller"\}/);
+
+    // Muted: the caller heard nothing from the feature server for about the 1.5 s between mute and
+    // unmute, then heard it again; the feature server kept hearing the caller all along.
+    const gap = call.callerProbe.longestAudioGap();
+    expect(gap.ms).toBeGreaterThan(1000);
+    expect(gap.ms).toBeLessThan(2500);
+    expect(call.callerProbe.audioBetween(gap.from + gap.ms, call.endedAt)).toBeGreaterThan(50);
+    expect(call.fsProbe.audioBetween(gap.from + 100, gap.from + gap.ms - 100)).toBeGreaterThan(30);
+    // ... while rtpengine kept receiving the feature server's packets (it dropped them).
+    const during = call.samples.filter((s) => s.at > gap.from && s.at < gap.from + gap.ms);
+    expect(during.length).toBeGreaterThan(2);
+    expect(during.at(-1)!.featureServer.packets).toBeGreaterThan(during[0]!.featureServer.packets + 20);
+
+    // Dtmf: the caller received telephone-event packets for digit 5 (and no other digit).
+    expect(call.callerProbe.events()).toEqual([5]);
+    expect(call.fsProbe.events()).toEqual([]);
+  });
+
+  it('DTMF INFO and REFER from the caller: RFC 2833 towards the feature server; REFER with three headers, NOTIFY back', async () => {
+    const call = await runCall('dlg-caller-dtmf-refer', 'dlg-fs-caller-refer');
+    expect(call.caller.ok, call.caller.describe()).toBe(true);
+    expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+    const callerMessages = call.caller.messages;
+
+    // The dtmf-relay INFO became telephone-event packets for 7 towards the feature server (and
+    // never an INFO there); the malformed one got 400.
+    expect(answersTo(callerMessages, '2 INFO')[0]).toMatch(/^SIP\/2\.0 200/);
+    expect(answersTo(callerMessages, '3 INFO')[0]).toMatch(/^SIP\/2\.0 400/);
+    expect(call.fsProbe.events()).toEqual([7]);
+    expect(call.callerProbe.events()).toEqual([]);
+    expect(call.featureServer.messages).not.toMatch(/INFO sip:/);
+
+    // The REFER reached the feature server with Refer-To, Referred-By and User-Agent only.
+    const refers = allLogged(call.featureServer.messages, 'REFER sip:');
+    expect(refers).toHaveLength(1);
+    const refer = refers[0]!;
+    expect(refer).toMatch(/\nRefer-To: <sip:transfer-target@jambonz\.org>\s*\n/);
+    expect(refer).toMatch(/\nReferred-By: <sip:15085551212@127\.0\.38\.20:\d+>\s*\n/);
+    expect(refer).toMatch(/\nUser-Agent: dlg-test-phone\s*\n/);
+    expect(refer).not.toMatch(/X-Secret/);
+    // Its 202 came back, then the feature server's NOTIFY with the sipfrag.
+    expect(answersTo(callerMessages, '4 REFER')[0]).toMatch(/^SIP\/2\.0 202/);
+    const notify = allLogged(callerMessages, 'NOTIFY sip:')[0] ?? '';
+    expect(notify).toMatch(/\nEvent: refer\s*\n/);
+    expect(notify).toMatch(/\nContent-Type: message\/sipfrag;version=2\.0\s*\n/);
+    expect(notify).toMatch(/SIP\/2\.0 200 OK\s*$/);
+    // A REFER without Refer-To: 400 from the SBC.
+    expect(answersTo(callerMessages, '5 REFER')[0]).toMatch(/^SIP\/2\.0 400/);
+  });
+
+  it('REFER from the feature server: an IP Refer-To goes to the carrier’s DNS-named outbound gateway with +, or untouched on request; no Referred-By is 400', async () => {
+    await stack.db.execute(
+      `INSERT INTO sip_gateways (sip_gateway_sid, voip_carrier_sid, ipv4, port, inbound, outbound, is_active)
+       VALUES ('gw-westco-dns', ?, 'localhost', 5070, 0, 1, 1)`,
+      [JAMBONZ.carriers.westcoMain],
+    );
+    await stack.db.execute('UPDATE voip_carriers SET e164_leading_plus = 1 WHERE voip_carrier_sid = ?', [
+      JAMBONZ.carriers.westcoMain,
+    ]);
+    try {
+      const call = await runCall('dlg-caller-refer', 'dlg-fs-refer');
+      expect(call.caller.ok, call.caller.describe()).toBe(true);
+      expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+      const refers = allLogged(call.caller.messages, 'REFER sip:');
+      expect(refers).toHaveLength(2);
+      const [rewritten = '', untouched = ''] = refers;
+      expect(rewritten).toMatch(/\nRefer-To: <sip:\+15557778888@localhost:5070;transport=udp>\s*\n/);
+      expect(rewritten).toMatch(/\nReferred-By: <sip:fs@127\.0\.1\.10:\d+>\s*\n/);
+      expect(rewritten).toMatch(/\nX-Transfer-Note: keep-me\s*\n/);
+      expect(rewritten).toMatch(/\nContact: <sip:[^>]+>\s*\n/);
+      expect(untouched).toMatch(/\nRefer-To: <sip:15557778888@127\.0\.1\.99:5080>\s*\n/);
+      expect(untouched).not.toMatch(/X-Refer-To-Leave-Untouched/i);
+      const fsMessages = call.featureServer.messages;
+      expect(answersTo(fsMessages, '1 REFER')[0]).toMatch(/^SIP\/2\.0 202/);
+      expect(answersTo(fsMessages, '2 REFER')[0]).toMatch(/^SIP\/2\.0 202/);
+      expect(answersTo(fsMessages, '3 REFER')[0]).toMatch(/^SIP\/2\.0 400/);
+    } finally {
+      await stack.db.execute("DELETE FROM sip_gateways WHERE sip_gateway_sid = 'gw-westco-dns'");
+      await stack.db.execute('UPDATE voip_carriers SET e164_leading_plus = 0 WHERE voip_carrier_sid = ?', [
+        JAMBONZ.carriers.westcoMain,
+      ]);
+    }
+  });
+
+  it('REFER from the feature server: without a DNS-named carrier gateway an IP Refer-To goes to the caller’s own address', async () => {
+    const call = await runCall('dlg-caller-refer', 'dlg-fs-refer');
+    expect(call.caller.ok, call.caller.describe()).toBe(true);
+    expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+    const [rewritten = ''] = allLogged(call.caller.messages, 'REFER sip:');
+    const callerPort = /\nVia: SIP\/2\.0\/UDP 127\.0\.38\.20:(\d+)/.exec(call.caller.messages)?.[1];
+    expect(callerPort).toBeDefined();
+    expect(rewritten).toMatch(
+      new RegExp(`\\nRefer-To: <sip:15557778888@127\\.0\\.38\\.20:${callerPort};transport=udp>\\s*\\n`),
+    );
+  });
+
+  it('hold then unhold (caller re-INVITEs sendonly, sendrecv) leaves audio flowing both ways', async () => {
+    const call = await runCall('dlg-caller-hold', 'dlg-fs-hold');
+    expect(call.caller.ok, call.caller.describe()).toBe(true);
+    expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+    // Both re-INVITEs went through rtpengine to the feature server.
+    const reinvites = allLogged(call.featureServer.messages, 'INVITE sip:').slice(1);
+    expect(reinvites).toHaveLength(2);
+    expect(reinvites[0]).toMatch(/a=sendonly/);
+    expect(reinvites[1]).toMatch(/a=sendrecv/);
+    // The caller hangs up 2 s after the unhold: the last 1.5 s before the end are after it.
+    const from = call.endedAt - 1600;
+    const to = call.endedAt - 200;
+    expect(call.callerProbe.audioBetween(from, to), 'feature server → caller after unhold').toBeGreaterThan(
+      40,
+    );
+    expect(call.fsProbe.audioBetween(from, to), 'caller → feature server after unhold').toBeGreaterThan(40);
+    // rtpengine's counters of both parties grew over that window too.
+    const before = call.samples.find((s) => s.at >= from);
+    const after = call.samples.filter((s) => s.at <= to).at(-1);
+    expect(before && after).toBeTruthy();
+    expect(after!.caller.packets - before!.caller.packets).toBeGreaterThan(30);
+    expect(after!.featureServer.packets - before!.featureServer.packets).toBeGreaterThan(30);
+  });
+});
