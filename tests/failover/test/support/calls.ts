@@ -103,11 +103,13 @@ export class FeatureServer {
       this.invites++;
       this.up.add(callId);
       clearInterval(this.unacked.get(callId));
-      let left = 8;
+      // No ACK within 2 s: the call never came up (RFC 3261 gives up later and sends a BYE).
+      let left = 4;
       const timer = setInterval(() => {
         if (--left <= 0) {
           clearInterval(timer);
           this.unacked.delete(callId);
+          this.up.delete(callId);
         } else send();
       }, 500);
       this.unacked.set(callId, timer);
