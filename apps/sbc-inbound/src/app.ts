@@ -104,6 +104,7 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
         acceptAndTranscode: r.acceptAndTranscode ?? (r.acceptG729 ? ['g729'] : undefined),
         recordAllCalls: r.recordAllCalls,
       },
+      fullMediaRelease: r.fullMediaRelease,
       maxAttempts: fs.maxAttempts,
       answerTimeoutMs: fs.answerTimeoutMs,
       retryAfterSeconds: config.retryAfterSeconds,

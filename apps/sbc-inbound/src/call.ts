@@ -23,7 +23,22 @@ export interface CallEnd {
 const RELAYED = ['notify', 'options', 'message'] as const;
 
 /** What the in-dialog services (dialog/*.ts) need to know about the call besides its legs. */
-export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer'>;
+export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer' | 'moveToFeatureServer'> & {
+  /** srf's createUAC: a new leg to another feature server (`context-…` REFER). */
+  createUac: (uri: string, options: { localSdp: string; headers: SipHeaders }) => Promise<Dialog>;
+  /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: the partner call's SDP (`b_sdp:<Call-ID>` in Redis). */
+  fullMediaRelease?: { partnerSdp: () => Promise<string | null> };
+};
+
+/**
+ * Where the media goes (jambonz's MediaPath): through rtpengine both ways (`full`), anchored for
+ * the caller only after a feature server's `release-media` (`partial`), or not through the SBC at
+ * all after `release-media-entirely` (`none`).
+ */
+export type MediaPath = 'full' | 'partial' | 'none';
+
+/** X-Reason values of a feature server re-INVITE that moves the media without re-INVITEing the caller. */
+const RELEASING = ['release-media', 'anchor-media'];
 
 export interface CallLegs {
   uas: Dialog;
@@ -32,14 +47,19 @@ export interface CallLegs {
 
 export class ConnectedCall {
   private ending: Promise<void> | undefined;
+  private readonly legs: CallLegs;
+  /** Feature-server legs the call moved away from: what they still send is ignored. */
+  private readonly retired = new WeakSet<Dialog>();
+  private mediaPathNow: MediaPath = 'full';
 
   constructor(
-    private readonly legs: CallLegs,
+    legs: CallLegs,
     private readonly media: CallMedia,
     private readonly log: Logger,
     private readonly onEnd: (end: CallEnd) => Promise<void>,
     private readonly context: CallContext,
   ) {
+    this.legs = { uas: legs.uas, uac: legs.uac };
     this.listen('caller', legs.uas);
     this.listen('featureServer', legs.uac);
     // A BYE in the same engine read as the ACK reaches srf before the dialogs reach us: srf
@@ -55,13 +75,20 @@ export class ConnectedCall {
     return this.end({ endedBy: 'sbc', reason });
   }
 
+  /** Where the call's media goes now. */
+  get mediaPath(): MediaPath {
+    return this.mediaPathNow;
+  }
+
   private dialogOf(side: Side): Dialog {
     return side === 'caller' ? this.legs.uas : this.legs.uac;
   }
 
   private listen(side: Side, dialog: Dialog): void {
     const otherSide: Side = side === 'caller' ? 'featureServer' : 'caller';
-    dialog.on('destroy', (bye) => void this.end({ endedBy: side }, bye));
+    dialog.on('destroy', (bye) => {
+      if (!this.retired.has(dialog)) void this.end({ endedBy: side }, bye);
+    });
     dialog.on('modify', (req, res) => void this.reinvite(side, otherSide, req, res));
     for (const method of RELAYED) dialog.on(method, (req, res) => void this.relay(otherSide, req, res));
     const relay = (req: SrfRequest, res: SrfResponse) => this.relay(otherSide, req, res);
@@ -74,7 +101,43 @@ export class ConnectedCall {
   }
 
   private referDeps(): ReferDeps {
-    return { ...this.context, log: this.log, caller: this.legs.uas, featureServer: this.legs.uac };
+    return {
+      ...this.context,
+      log: this.log,
+      caller: this.legs.uas,
+      featureServer: this.legs.uac,
+      moveToFeatureServer: (uri, headers) => this.moveToFeatureServer(uri, headers),
+    };
+  }
+
+  /**
+   * A `context-…` REFER from the feature server: a new leg to `uri` offering the SDP the old leg has
+   * (rtpengine's feature-server port, so the caller is not re-INVITEd), the new feature server's
+   * answer given to rtpengine under the old leg's tag (its port latching keeps the ports), then the
+   * old leg is hung up. The call's end, CDR and counters stay the call's.
+   */
+  private async moveToFeatureServer(uri: string, headers: SipHeaders): Promise<void> {
+    const old = this.legs.uac;
+    this.retired.add(old);
+    let uac: Dialog;
+    try {
+      uac = await this.context.createUac(uri, { localSdp: old.local.sdp, headers });
+    } catch (err) {
+      this.retired.delete(old);
+      if (!old.connected) void this.end({ endedBy: 'featureServer' });
+      throw err;
+    }
+    if (this.ending) {
+      void uac.destroy().catch(() => undefined);
+      return;
+    }
+    this.legs.uac = uac;
+    this.listen('featureServer', uac);
+    try {
+      await this.media.answer('featureServer', uac.remote.sdp);
+    } finally {
+      if (old.connected) void old.destroy().catch(() => undefined);
+    }
   }
 
   private end(end: CallEnd, bye?: SrfRequest): Promise<void> {
@@ -120,8 +183,29 @@ export class ConnectedCall {
         });
         return;
       }
+      const reason = from === 'featureServer' ? req.get('X-Reason') : undefined;
+      if (reason === 'release-media-entirely' && this.context.fullMediaRelease) {
+        await this.releaseMediaEntirely(this.context.fullMediaRelease, res);
+        return;
+      }
+      // release-media / anchor-media: the feature server moves its end of the media (e.g. to the
+      // partner call's media); rtpengine takes it asymmetric, and the caller keeps its SDP: its own
+      // last SDP answers the offer, so it is not re-INVITEd (unless the SBC had left the media path).
+      const releasing = reason !== undefined && RELEASING.includes(reason);
+      if (releasing) this.media.useAsymmetric();
+      const wasReleased = this.mediaPathNow === 'none';
+      if (wasReleased) this.media.reopen();
       const offer = await this.media.offer(from, req.body);
-      const answer = await this.dialogOf(to).modify(offer, { headers: reinviteHeaders(req) });
+      let answer: string;
+      if (releasing && this.mediaPathNow !== 'none') {
+        answer = this.dialogOf(to).remote.sdp;
+        this.mediaPathNow = reason === 'release-media' ? 'partial' : 'full';
+        this.log.info({ reason, mediaPath: this.mediaPathNow }, 'media path changed by the feature server');
+      } else {
+        answer = await this.dialogOf(to).modify(offer, { headers: reinviteHeaders(req) });
+        // Back from no media: the caller was re-INVITEd onto rtpengine again.
+        if (wasReleased) this.mediaPathNow = reason === 'release-media' ? 'partial' : 'full';
+      }
       const back = await this.media.answer(to, answer);
       res.send(200, { body: back, headers: { 'Content-Type': 'application/sdp' } });
       dialog.local.sdp = back;
@@ -131,6 +215,31 @@ export class ConnectedCall {
       this.log.info({ from, status, err: String(err) }, 're-INVITE failed');
       if (!res.finalResponseSent) res.send(status);
     }
+  }
+
+  /**
+   * `release-media-entirely` (JAMBONES_ENABLE_FULL_MEDIA_RELEASE): the caller is re-INVITEd with the
+   * partner call's SDP (`b_sdp:<Call-ID>`), so its media goes straight to the partner; the feature
+   * server gets its current SDP back and the rtpengine session is deleted.
+   */
+  private async releaseMediaEntirely(
+    release: NonNullable<CallContext['fullMediaRelease']>,
+    res: SrfResponse,
+  ): Promise<void> {
+    const partnerSdp = await release.partnerSdp();
+    if (!partnerSdp) {
+      this.log.warn('release-media-entirely without a partner SDP (b_sdp) in Redis');
+      res.send(488, 'No Partner SDP');
+      return;
+    }
+    const callerAnswer = await this.legs.uas.modify(partnerSdp);
+    this.log.info({ callerAnswer }, 'caller re-INVITEd out of the SBC media path');
+    res.send(200, {
+      body: this.legs.uac.local.sdp,
+      headers: { 'Content-Type': 'application/sdp' },
+    });
+    this.mediaPathNow = 'none';
+    await this.media.delete();
   }
 
   /** An in-dialog INFO / NOTIFY / OPTIONS / MESSAGE: sent to the other leg, its answer relayed back. */

@@ -194,6 +194,12 @@ export const inboundSchema = {
       recordAllCalls: envVar
         .bool('JAMBONES_RECORD_ALL_CALLS', 'rtpengine records every call (record call: yes)')
         .default(false),
+      fullMediaRelease: envVar
+        .bool(
+          'JAMBONES_ENABLE_FULL_MEDIA_RELEASE',
+          'feature servers may take the SBC out of the media path (X-Reason: release-media-entirely)',
+        )
+        .default(false),
     },
     (v) => ({ ...v, pingIntervalMs: Math.min(60_000, Math.max(10_000, v.pingIntervalMs)) }),
   ),

@@ -40,6 +40,8 @@ import { siprecBody } from './siprec.js';
 export interface InviteHandlerOptions {
   limits: LimitOptions;
   media: MediaOptions;
+  /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: keep the caller's SDP (`a_sdp:<Call-ID>`), obey release-media-entirely. */
+  fullMediaRelease: boolean;
   maxAttempts: number;
   answerTimeoutMs: number;
   retryAfterSeconds: number;
@@ -67,6 +69,10 @@ export interface InviteHandlerDeps {
   /** Connected calls, by Call-ID. */
   calls: Map<string, ConnectedCall>;
 }
+
+/** jambonz's Redis keys of full media release: this call's caller SDP, and its partner's. */
+export const callerSdpKey = (callId: string) => `a_sdp:${callId}`;
+export const partnerSdpKey = (callId: string) => `b_sdp:${callId}`;
 
 /** 503 + Retry-After while this instance drains (SIGTERM): the caller's next attempt goes elsewhere. */
 class DrainingError extends InboundAnswer {
@@ -204,7 +210,19 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         callerSource: { address: req.source_address, port: req.source_port },
         voipCarrierSid: route.originator === 'trunk' ? route.carrier?.voipCarrierSid : undefined,
         referGateway: (sid) => referGateway(deps.route.db, sid),
+        createUac: (uri, uacOptions) => deps.srf.createUAC(uri, uacOptions),
+        ...(options.fullMediaRelease && {
+          fullMediaRelease: {
+            partnerSdp: () => deps.limits.redis.get(partnerSdpKey(callId)),
+          },
+        }),
       };
+      if (options.fullMediaRelease && invite.sdp !== undefined) {
+        // jambonz keeps the caller's SDP for an hour, for the partner call's full media release.
+        deps.limits.redis.set(callerSdpKey(callId), invite.sdp, 'EX', 3600).catch((err: unknown) => {
+          log.error({ err: String(err) }, 'cannot save the caller SDP for full media release');
+        });
+      }
       const call = new ConnectedCall(
         connected,
         media,

@@ -5,8 +5,9 @@
  * jambonz's rewriting of an IP-address Refer-To (the carrier's DNS-named outbound gateway, else the
  * caller's own address), then relayed to the caller with the feature server's custom headers.
  *
- * Not here yet: a feature server's `context-…` Refer-To (move the call to another feature server)
- * and the Teams REFER the SBC carries out itself.
+ * A feature server's `context-…` Refer-To moves the call to that feature server (202, then a new leg).
+ *
+ * Not here yet: the Teams REFER the SBC carries out itself.
  */
 import {
   isIpLiteral,
@@ -38,7 +39,15 @@ export interface ReferDeps {
   voipCarrierSid: string | undefined;
   /** The carrier's outbound gateway for transfers: a DNS-named one, as jambonz picks. */
   referGateway: (voipCarrierSid: string) => Promise<ReferGateway | undefined>;
+  /**
+   * Moves the call to the feature server at `uri` (a `context-…` Refer-To): a new leg there with the
+   * current SDP and `headers`, rtpengine updated, the old leg hung up. Rejects when it could not.
+   */
+  moveToFeatureServer: (uri: string, headers: SipHeaders) => Promise<void>;
 }
+
+/** Headers of a `context-…` REFER carried to the new feature server (when present). */
+const MOVE_HEADERS = ['X-Retain-Call-Sid', 'X-Account-Sid'];
 
 /** Not taken from the feature server's REFER to the caller: the dialog's own and the ones the SBC writes. */
 const NOT_COPIED_FROM_FS_REFER = ['refer-to', 'referred-by', 'x-refer-to-leave-untouched', 'content-type'];
@@ -109,7 +118,7 @@ export function rewriteReferToUri(uri: string, rewrite: ReferToRewrite): string 
   return `${scheme}${newUser !== undefined ? `${newUser}@` : ''}${hostport}${rest}`;
 }
 
-/** A REFER from the feature server (not `context-…`): a transfer for the caller to carry out. */
+/** A REFER from the feature server: a move to another feature server (`context-…`) or a transfer for the caller. */
 export async function handleFeatureServerRefer(
   deps: ReferDeps,
   req: SrfRequest,
@@ -121,11 +130,22 @@ export async function handleFeatureServerRefer(
     return;
   }
   if (parsed.sip.user?.startsWith('context-')) {
-    deps.log.warn(
-      { referTo: req.get('Refer-To') },
-      'moving a call to another feature server is not supported yet',
-    );
-    sendFinal(res, 501, 'Call Move Not Implemented');
+    // Move the call to another feature server (jambonz: 202 first, whatever happens next).
+    sendFinal(res, 202);
+    const headers: SipHeaders = {};
+    for (const name of MOVE_HEADERS) {
+      const value = req.get(name);
+      if (value !== undefined) headers[name] = value;
+    }
+    try {
+      await deps.moveToFeatureServer(parsed.nameAddr.uri, headers);
+      deps.log.info({ referTo: parsed.nameAddr.uri }, 'call moved to another feature server');
+    } catch (err) {
+      deps.log.warn(
+        { referTo: parsed.nameAddr.uri, err: String(err) },
+        'call not moved to the feature server',
+      );
+    }
     return;
   }
   const referredBy = req.get('Referred-By');

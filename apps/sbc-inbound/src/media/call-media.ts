@@ -28,6 +28,7 @@ export class CallMedia {
   private engine: Rtpengine | undefined;
   private featureServerTag: string | undefined;
   private deleted: Promise<void> | undefined;
+  private asymmetric = false;
 
   constructor(
     private readonly pool: RtpenginePool,
@@ -42,6 +43,27 @@ export class CallMedia {
   /** The feature server's tag (its To tag on the call), needed from its first SDP on. */
   setFeatureServerTag(tag: string): void {
     this.featureServerTag = tag;
+  }
+
+  /**
+   * From now on every offer and answer carries `asymmetric` instead of `media handover` (jambonz, on a
+   * feature server's `release-media` / `anchor-media` re-INVITE: the media now comes from elsewhere).
+   */
+  useAsymmetric(): void {
+    this.asymmetric = true;
+  }
+
+  /** Whether the session was deleted (call ended, or the SBC left the media path). */
+  get isDeleted(): boolean {
+    return this.deleted !== undefined;
+  }
+
+  /**
+   * The SBC comes back into the media path after a full release: the next offer opens a new session
+   * on the same engine, which `delete` ends again.
+   */
+  reopen(): void {
+    this.deleted = undefined;
   }
 
   /** `sender` offers `sdp`; resolves with the SDP to send to the other side. */
@@ -144,6 +166,9 @@ export class CallMedia {
       'from-tag': fromTag ?? '',
     };
     if (toTag !== undefined) message['to-tag'] = toTag;
+    if (this.asymmetric && Array.isArray(message.flags)) {
+      message.flags = [...message.flags.filter((f) => f !== 'media handover'), 'asymmetric'];
+    }
     if (kind === 'offer') {
       message.direction = sender === 'caller' ? [callerDirection, 'private'] : ['private', callerDirection];
     }
