@@ -237,6 +237,14 @@ export function createInbound(deps: InboundDeps): InboundApp {
     secret: options.auth.nonceSecret,
     maxAgeSeconds: options.auth.nonceMaxAgeSeconds,
   });
+  // An engine connection that closes takes its calls with it (a restarted engine forgets its
+  // dialogs; no BYE will come): release their rtpengine sessions and counters and write their CDRs.
+  srf.on('close', () => {
+    const lost = [...calls.values()].filter((call) => call.engineLost);
+    if (lost.length === 0) return;
+    logger.warn({ calls: lost.length }, 'SIP engine connection closed: ending its calls');
+    for (const call of lost) void call.hangUp('engine connection lost');
+  });
   srf.invite(
     batchEngineWrites,
     createInviteHandler({

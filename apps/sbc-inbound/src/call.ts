@@ -75,6 +75,14 @@ export class ConnectedCall {
     return this.end({ endedBy: 'sbc', reason });
   }
 
+  /**
+   * The engine connection the caller's leg lives on closed (the engine stopped or the link broke):
+   * the engine no longer holds the dialogs, nobody will send us their BYE.
+   */
+  get engineLost(): boolean {
+    return this.legs.uas.socket.destroyed;
+  }
+
   /** Where the call's media goes now. */
   get mediaPath(): MediaPath {
     return this.mediaPathNow;

@@ -130,7 +130,7 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
       if (route.originator === 'user') route = await authenticateDevice(deps.auth, req, invite, route, log);
 
       slot = await claimCallSlot(
-        { ...deps.limits, records },
+        { ...deps.limits, records, log },
         {
           callId,
           accountSid: route.accountSid,

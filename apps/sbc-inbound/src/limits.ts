@@ -4,8 +4,9 @@
  * `CallSlot` from here on, and its `release()` decrements them exactly once, whatever ends it.
  */
 import { lookupCallLimits, type Db } from '@sbc/db';
-import type { CallCounters, CallCounterScope, Redis } from '@sbc/redis';
+import { RedisUnavailableError, type CallCounters, type CallCounterScope, type Redis } from '@sbc/redis';
 import { DependencyUnavailableError, InboundAnswer } from './answers.js';
+import type { Logger } from '@sbc/service';
 import type { Records } from './records.js';
 
 export interface LimitOptions {
@@ -42,6 +43,9 @@ export interface CallOwner {
   applicationSid: string | undefined;
 }
 
+/** Delays (ms) of the retries of a decrement that Redis did not take (an outage, a failover). */
+const RELEASE_RETRY_MS = [1000, 2000, 4000, 8000, 15_000, 30_000, 60_000, 60_000, 60_000, 60_000];
+
 /** The counters one call holds. */
 export class CallSlot {
   private released: Promise<void> | undefined;
@@ -51,19 +55,50 @@ export class CallSlot {
     private readonly held: readonly { scope: CallCounterScope; sid: string }[],
     private readonly onRelease: (counts: { scope: CallCounterScope; sid: string; calls: number }[]) => void,
     private readonly debugKey: { redis: Redis; key: string } | undefined,
+    private readonly onLost: (counter: { scope: CallCounterScope; sid: string }, err: unknown) => void = () =>
+      undefined,
   ) {}
 
-  /** Decrements every counter this call incremented, once; later calls share the first. Never rejects. */
+  /**
+   * Decrements every counter this call incremented, once; later calls share the first. Never
+   * rejects. A decrement Redis did not take (down, failing over) is retried in the background for
+   * about five minutes: a lost DECR would keep the account one call short for good, while a
+   * repeated one (a reply lost after Redis applied it) is floored at 0 and corrects itself as
+   * calls end.
+   */
   release(): Promise<void> {
     this.released ??= (async () => {
       if (this.held.length === 0) return;
-      const results = await Promise.allSettled(
-        this.held.map(async (h) => ({ ...h, calls: await this.counters.decr(h.scope, h.sid) })),
-      );
-      this.onRelease(results.filter((r) => r.status === 'fulfilled').map((r) => r.value));
+      const results = await Promise.allSettled(this.held.map((h) => this.decrement(h)));
+      const done = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+      this.onRelease(done);
+      this.held.forEach((h, i) => {
+        const result = results[i];
+        if (result?.status === 'rejected') void this.retry(h, result.reason);
+      });
       if (this.debugKey) await this.debugKey.redis.del(this.debugKey.key).catch(() => undefined);
     })();
     return this.released;
+  }
+
+  private async decrement(h: { scope: CallCounterScope; sid: string }) {
+    return { ...h, calls: await this.counters.decr(h.scope, h.sid) };
+  }
+
+  private async retry(h: { scope: CallCounterScope; sid: string }, first: unknown): Promise<void> {
+    let last = first;
+    if (!(last instanceof RedisUnavailableError)) return this.onLost(h, last);
+    for (const delay of RELEASE_RETRY_MS) {
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      try {
+        this.onRelease([await this.decrement(h)]);
+        return;
+      } catch (err) {
+        last = err;
+        if (!(err instanceof RedisUnavailableError)) break;
+      }
+    }
+    this.onLost(h, last);
   }
 }
 
@@ -75,7 +110,7 @@ export const UNCOUNTED = (counters: CallCounters) => new CallSlot(counters, [], 
  * (its counters already given back) when a limit is reached or Redis / MySQL fail.
  */
 export async function claimCallSlot(
-  deps: { db: Db; redis: Redis; counters: CallCounters; records: Records },
+  deps: { db: Db; redis: Redis; counters: CallCounters; records: Records; log?: Logger },
   owner: CallOwner,
   options: LimitOptions,
 ): Promise<CallSlot> {
@@ -95,7 +130,20 @@ export async function claimCallSlot(
   const debugKey = options.debugCallCounts
     ? { redis: deps.redis, key: `debug:incalls:${owner.accountSid}:${owner.callId}` }
     : undefined;
-  const slot = new CallSlot(counters, held, (counts) => records.callCounts(owner, counts), debugKey);
+  const slot = new CallSlot(
+    counters,
+    held,
+    (counts) => records.callCounts(owner, counts),
+    debugKey,
+    (counter, err) =>
+      deps.log?.error(
+        {
+          counter: counters.key(counter.scope, counter.sid),
+          err: err instanceof Error ? err.message : String(err),
+        },
+        'a call counter was not decremented: Redis did not take it (the count stays one too high)',
+      ),
+  );
   records.callCounts(owner, held);
 
   const failed = results.find((r) => r.status === 'rejected');
