@@ -86,6 +86,9 @@ export function toIoredisOptions(options: RedisClientOptions): RedisOptions {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+    // A primary demoted in a failover answers writes with READONLY: reconnect (through the sentinels,
+    // to the new primary) and resend the command instead of failing every write until a restart.
+    reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
     enableAutoPipelining: options.autoPipelining ?? false,
     tls,
   };

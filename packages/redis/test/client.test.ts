@@ -87,6 +87,10 @@ describe('toIoredisOptions', () => {
     });
     expect(options.sentinels).toBeUndefined();
     expect(toIoredisOptions({ autoPipelining: true }).enableAutoPipelining).toBe(true);
+    // After a failover the old primary refuses writes with READONLY: reconnect and resend.
+    const { reconnectOnError } = toIoredisOptions({});
+    expect(reconnectOnError?.(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+    expect(reconnectOnError?.(new Error('ERR wrong number of arguments'))).toBe(false);
     expect(
       toIoredisOptions({
         host: '127.0.0.9',
