@@ -9,7 +9,7 @@ import { handleInfo } from './dialog/info.js';
 import { handleCallerRefer, handleFeatureServerRefer, type ReferDeps } from './dialog/refer.js';
 import { inDialogHeaders } from './headers.js';
 import type { CallMedia, Side } from './media/call-media.js';
-import { RtpengineRejectedError } from './media/rtpengines.js';
+import { RtpengineRejectedError, RtpengineUnavailableError } from './media/rtpengines.js';
 
 export type EndedBy = 'caller' | 'featureServer' | 'sbc';
 
@@ -218,8 +218,11 @@ export class ConnectedCall {
       res.send(200, { body: back, headers: { 'Content-Type': 'application/sdp' } });
       dialog.local.sdp = back;
     } catch (err) {
+      // rtpengine refusing the SDP or not answering: 488, and the call goes on as it was.
       const status =
-        err instanceof RtpengineRejectedError ? 488 : ((err as { status?: number }).status ?? 500);
+        err instanceof RtpengineRejectedError || err instanceof RtpengineUnavailableError
+          ? 488
+          : ((err as { status?: number }).status ?? 500);
       this.log.info({ from, status, err: String(err) }, 're-INVITE failed');
       if (!res.finalResponseSent) res.send(status);
     }

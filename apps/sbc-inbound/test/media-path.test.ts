@@ -6,6 +6,8 @@
  * another feature server. sipp does the SIP; RtpProbes are the caller, the feature server and the
  * "partner" the media moves to (the partner call's media, or the second feature server).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ngCommand, runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
 import {
@@ -162,6 +164,9 @@ describe('feature server re-INVITE with X-Reason: release-media / anchor-media',
         expect(probes.partner.audioBetween(from, to), 'caller → partner').toBeGreaterThan(frames * 0.7);
         expect(probes.caller.audioBetween(from, to), 'partner → caller').toBeGreaterThan(frames * 0.7);
         expect(probes.featureServer.audioBetween(from, to), 'caller → old feature server address').toBe(0);
+        // Not recorded: JAMBONES_RECORD_ALL_CALLS is off here (see its own test below).
+        const recorded = readdirSync(join(stack.recordingDir, 'pcaps'));
+        expect(recorded.some((name) => name.startsWith(`${encodeURIComponent(call.callId)}-`))).toBe(false);
       });
     });
   }
@@ -333,6 +338,74 @@ describe('feature server re-INVITE with X-Reason: release-media-entirely (JAMBON
       // The call went on to the caller's BYE, which reached the feature server.
       expect(fs.messages).toMatch(/BYE sip:/);
       await stack.redisClient.del(`a_sdp:${call.callId}`, `b_sdp:${call.callId}`);
+    });
+  });
+});
+
+/** Packets in a pcap file (records after the 24-byte global header). */
+function pcapPackets(file: string): number {
+  const data = readFileSync(file);
+  let count = 0;
+  for (let at = 24; at + 16 <= data.length; at += 16 + data.readUInt32LE(at + 8)) count++;
+  return count;
+}
+
+describe('JAMBONES_RECORD_ALL_CALLS', () => {
+  const sbc = useApp(() => stack, { JAMBONES_RECORD_ALL_CALLS: 'true' });
+  vi.setConfig({ testTimeout: 30_000 });
+
+  it('rtpengine records the call (record call: yes): a pcap of its RTP appears in the recording directory', async () => {
+    await withProbes(async (probes) => {
+      const fs = await startSipp({
+        scenario: scenario('dlg-fs-moved'),
+        localAddress: FS_ADDRESS,
+        keys: { rtp_ip: probes.featureServer.address, rtp_port: probes.featureServer.port },
+        timeoutMs: 12_000,
+      });
+      await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
+      const caller = runSipp({
+        scenario: scenario('dlg-caller-talk'),
+        target: stack.engine.sipTarget,
+        localAddress: CALLER_ADDRESS,
+        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
+        keys: { rtp_ip: probes.caller.address, rtp_port: probes.caller.port },
+        extraArgs: ['-s', '+16173333456'],
+        timeoutMs: 12_000,
+      });
+      let callId = '';
+      let streams: QueriedStream[] = [];
+      await waitUntil(
+        async () => {
+          callId = [...sbc().app.calls.keys()][0] ?? '';
+          if (!callId) return false;
+          streams = await queryStreams(stack.rtpengine, callId);
+          return streams.length === 2;
+        },
+        { what: 'the call with both streams in rtpengine', timeoutMs: 5000 },
+      );
+      const callerStream = streams.find((s) => s.endpointPort === probes.caller.port)!;
+      const fsStream = streams.find((s) => s.endpointPort === probes.featureServer.port)!;
+      probes.caller.startSending(stack.rtpengine.host, callerStream.localPort);
+      probes.featureServer.startSending(stack.rtpengine.host, fsStream.localPort);
+      const [callerResult, fsResult] = await Promise.all([caller, fs.done]);
+      expect(callerResult.ok, callerResult.describe()).toBe(true);
+      expect(fsResult.ok, fsResult.describe()).toBe(true);
+      const sent = probes.caller.sent + probes.featureServer.sent;
+      // rtpengine names it after the Call-ID (URI-encoded) and closes it when the call is deleted.
+      const pcaps = join(stack.recordingDir, 'pcaps');
+      let file = '';
+      await waitUntil(
+        () => {
+          file =
+            readdirSync(pcaps, { withFileTypes: true })
+              .filter((e) => e.isFile() && e.name.startsWith(`${encodeURIComponent(callId)}-`))
+              .map((e) => join(pcaps, e.name))[0] ?? '';
+          return Promise.resolve(file !== '' && pcapPackets(file) > 0);
+        },
+        { what: `a pcap of ${callId}`, timeoutMs: 3000 },
+      );
+      // Both parties' packets are in it (rtpengine records what it receives from each).
+      expect(pcapPackets(file)).toBeGreaterThan(sent * 0.8);
     });
   });
 });

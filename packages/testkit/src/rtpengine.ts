@@ -29,6 +29,11 @@ export interface StartRtpengineOptions {
    * `direction: ['public', 'private']`, so their rtpengines run with these two names.
    */
   interfaceNames?: readonly string[];
+  /**
+   * Userspace call recording (`--recording-method=pcap`) into this directory: calls offered with
+   * `record call: yes` get `<dir>/pcaps/<call-id>-….pcap` (and metadata files), no recording daemon.
+   */
+  recordingDir?: string;
 }
 
 /** Sends one NG command and returns rtpengine's dictionary answer (rejects after `timeoutMs`). */
@@ -76,6 +81,9 @@ export async function startRtpengine(options: StartRtpengineOptions = {}): Promi
       `--port-max=${max}`,
       '--num-threads=2',
       '--delete-delay=0',
+      ...(options.recordingDir
+        ? [`--recording-dir=${options.recordingDir}`, '--recording-method=pcap', '--recording-format=raw']
+        : []),
     ],
   });
   try {

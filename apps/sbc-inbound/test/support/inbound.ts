@@ -4,7 +4,7 @@
  * `public` / `private` interfaces, the fake customer auth hook; and the app built exactly as
  * index.ts builds it (config from an environment map → inboundOptions → createInbound).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,8 @@ export interface InboundStack extends SbcStack {
   /** Root connection to the test database, for seeding and checking. */
   db: Db;
   rtpengine: RtpengineService;
+  /** rtpengine's `--recording-dir` (pcap method): calls offered with `record call: yes` land here. */
+  recordingDir: string;
   hook: FakeAuthHook;
   /** Redis as the tests see it (set members, counters). */
   redisClient: Redis;
@@ -61,9 +63,10 @@ export interface InboundStack extends SbcStack {
 }
 
 export async function startInboundStack(): Promise<InboundStack> {
+  const recordingDir = mkdtempSync(join(tmpdir(), 'sbc-inbound-recordings-'));
   const [stack, rtpengine, hook] = await Promise.all([
     startSbcStack({ schema: schemaSql() }),
-    startRtpengine({ interfaceNames: ['private', 'public'] }),
+    startRtpengine({ interfaceNames: ['private', 'public'], recordingDir }),
     startFakeAuthHook({
       users: [
         { username: 'john', password: '1234', realm: 'jambonz.org' },
@@ -82,6 +85,7 @@ export async function startInboundStack(): Promise<InboundStack> {
     ...stack,
     db,
     rtpengine,
+    recordingDir,
     hook,
     redisClient,
     sets: new ServerSets(redisClient),
@@ -89,6 +93,7 @@ export async function startInboundStack(): Promise<InboundStack> {
       redisClient.disconnect();
       await db.close().catch(() => undefined);
       await Promise.all([stack.stop(), rtpengine.stop(), hook.stop()]);
+      rmSync(recordingDir, { recursive: true, force: true });
     },
   };
 }

@@ -90,6 +90,8 @@ export interface InviteResult {
   fromTag: string;
   /** A connected call: BYE, resolving with the BYE's final status. */
   hangUp(): Promise<number>;
+  /** A connected call: a re-INVITE with `body` (SDP), resolving with its final answer (ACKed). */
+  reinvite(body: string): Promise<SipResponseMessage>;
 }
 
 /** A UDP caller on a loopback address, talking to the engine. ACKs every final answer it gets. */
@@ -243,7 +245,7 @@ export class RawCaller {
     // transaction to the Contact, routed through the engine.
     const contact = /<([^>]+)>/.exec(response.header('contact') ?? '')?.[1];
     const ackUri = connected && contact ? contact : firstLine.split(' ')[1];
-    const dialogLines = (method: string, n: number, ownBranch: string) =>
+    const dialogLines = (method: string, n: number, ownBranch: string, body = '') =>
       [
         `${method} ${ackUri} SIP/2.0`,
         `Via: SIP/2.0/UDP ${this.address}:${this.port};branch=${ownBranch};rport`,
@@ -253,8 +255,13 @@ export class RawCaller {
         `Call-ID: ${callId}`,
         `CSeq: ${n} ${method}`,
         ...[...(response.headers.get('record-route') ?? [])].reverse().map((r) => `Route: ${r}`),
-        'Content-Length: 0',
-      ].join('\r\n') + '\r\n\r\n';
+        ...(method === 'INVITE' ? [`Contact: <sip:caller@${this.address}:${this.port}>`] : []),
+        ...(body ? ['Content-Type: application/sdp'] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`,
+      ].join('\r\n') +
+      '\r\n\r\n' +
+      body;
+    let nextCseq = cseq + 1;
     const ack = dialogLines('ACK', cseq, connected ? `z9hG4bK${token()}` : branch);
     this.acks.set(key, ack);
     this.send(ack);
@@ -268,13 +275,27 @@ export class RawCaller {
       fromTag,
       hangUp: async () => {
         if (!connected) throw new Error(`no call to hang up (${response.status})`);
+        const n = nextCseq++;
         const bye = await this.transact(
-          dialogLines('BYE', cseq + 1, `z9hG4bK${token()}`),
-          `${callId}|${cseq + 1} BYE`,
+          dialogLines('BYE', n, `z9hG4bK${token()}`),
+          `${callId}|${n} BYE`,
           8000,
           [],
         );
         return bye.status;
+      },
+      reinvite: async (body: string) => {
+        if (!connected) throw new Error(`no call to re-INVITE (${response.status})`);
+        const n = nextCseq++;
+        const reinviteKey = `${callId}|${n} INVITE`;
+        const reBranch = `z9hG4bK${token()}`;
+        const answer = await this.transact(dialogLines('INVITE', n, reBranch, body), reinviteKey, 8000, []);
+        // 2xx: a new transaction; other finals: ACKed in the INVITE's own transaction.
+        const ok = answer.status >= 200 && answer.status < 300;
+        const reAck = dialogLines('ACK', n, ok ? `z9hG4bK${token()}` : reBranch);
+        this.acks.set(reinviteKey, reAck);
+        this.send(reAck);
+        return answer;
       },
     };
   }
