@@ -25,7 +25,8 @@ check_node() {
   [ "$major" -ge 20 ] || die "Node.js 20 or newer is required (found $(node --version))"
 }
 
-# command → Debian package that provides it (openssl: throwaway TLS certificates in tests; chromium:
+# command → Debian package that provides it (openssl: throwaway TLS certificates in tests; podman,
+# runc, mmdebstrap: the container images suite tests/images; chromium:
 # the browser suite tests/webrtc)
 SYSTEM_SERVICES=(
   "redis-server:redis-server"
@@ -37,6 +38,9 @@ SYSTEM_SERVICES=(
   "openssl:openssl"
   "chromium:chromium"
   "influxd:influxdb"
+  "podman:podman"
+  "runc:runc"
+  "mmdebstrap:mmdebstrap"
 )
 
 ensure_system_services() {

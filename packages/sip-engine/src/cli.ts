@@ -25,6 +25,11 @@ async function main(): Promise<void> {
   const scrape = options.prometheus;
   const http = scrape
     ? createServer((req, res) => {
+        // /livez: 200 while the process runs (the container image's HEALTHCHECK).
+        if (req.url === '/livez') {
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+          return;
+        }
         if (req.url !== '/metrics') {
           res.writeHead(404).end();
           return;
