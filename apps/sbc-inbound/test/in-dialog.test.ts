@@ -11,6 +11,7 @@ import {
   featureServerUp,
   JAMBONZ,
   scenario,
+  allLogged,
   startInboundStack,
   useApp as useAppOf,
   type InboundStack,
@@ -28,16 +29,6 @@ afterAll(async () => {
 
 const FS_ADDRESS = '127.0.1.10';
 const CALLER_ADDRESS = JAMBONZ.ip.westco;
-
-/** Every message of `kind` (e.g. 'INFO sip:', 'SIP/2.0 200') a sipp instance logged. */
-function allLogged(messages: string, kind: string): string[] {
-  const found: string[] = [];
-  for (let at = messages.indexOf(kind); at >= 0; at = messages.indexOf(kind, at + 1)) {
-    const end = messages.indexOf('\n\n', at);
-    found.push(messages.slice(at, end > 0 ? end : undefined));
-  }
-  return found;
-}
 
 /** The responses a sipp got to its requests with CSeq `cseq`. */
 function answersTo(messages: string, cseq: string): string[] {

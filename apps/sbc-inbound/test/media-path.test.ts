@@ -14,6 +14,7 @@ import {
   featureServerUp,
   JAMBONZ,
   scenario,
+  allLogged,
   startInboundStack,
   useApp,
   type InboundStack,
@@ -32,16 +33,6 @@ afterAll(async () => {
 const FS_ADDRESS = '127.0.1.10';
 const PARTNER_ADDRESS = '127.0.1.11';
 const CALLER_ADDRESS = JAMBONZ.ip.westco;
-
-/** Every message of `kind` (e.g. 'INVITE sip:', 'SIP/2.0 200') a sipp instance logged. */
-function allLogged(messages: string, kind: string): string[] {
-  const found: string[] = [];
-  for (let at = messages.indexOf(kind); at >= 0; at = messages.indexOf(kind, at + 1)) {
-    const end = messages.indexOf('\n\n', at);
-    found.push(messages.slice(at, end > 0 ? end : undefined));
-  }
-  return found;
-}
 
 interface Probes {
   caller: RtpProbe;

@@ -318,3 +318,13 @@ export function useApp(stack: () => InboundStack, env: AppEnv | (() => AppEnv) =
     return sbc;
   };
 }
+
+/** Every message of `kind` (e.g. 'INFO sip:', 'SIP/2.0 200') a sipp instance logged, in order. */
+export function allLogged(messages: string, kind: string): string[] {
+  const found: string[] = [];
+  for (let at = messages.indexOf(kind); at >= 0; at = messages.indexOf(kind, at + 1)) {
+    const end = messages.indexOf('\n\n', at);
+    found.push(messages.slice(at, end > 0 ? end : undefined));
+  }
+  return found;
+}
