@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ngCommand, SipPhone, type SipResponseMessage } from '@sbc/testkit';
+import { ngCommand, type SipPhone, type SipResponseMessage } from '@sbc/testkit';
+import { PhoneLoad } from './phone-load.js';
 
 const token = (): string => randomBytes(6).toString('hex');
 
@@ -146,47 +147,17 @@ export interface CallLoadOptions {
   timeoutMs: number;
 }
 
-export class CallLoad {
-  readonly attempts: CallAttempt[] = [];
-  private running = false;
-  private workers: Promise<void>[] = [];
-  private phones: SipPhone[] = [];
-
-  constructor(private readonly options: CallLoadOptions) {}
-
-  async start(): Promise<void> {
-    this.running = true;
-    this.phones = await Promise.all(this.options.addresses.map((a) => SipPhone.open(a, this.options.target)));
-    this.workers = this.phones.map((phone) => this.work(phone));
+export class CallLoad extends PhoneLoad<CallAttempt> {
+  constructor(private readonly options: CallLoadOptions) {
+    super(options, 10);
   }
 
-  /** Stops placing calls once the calls in progress have ended. */
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.workers);
-    for (const phone of this.phones) phone.close();
-    this.phones = [];
+  waitForConnected(count: number, timeoutMs = 20_000): Promise<void> {
+    return this.waitFor((a) => a.outcome === 'connected', count, timeoutMs, 'calls connected');
   }
 
-  between(from: number, to = Infinity): CallAttempt[] {
-    return this.attempts.filter((a) => a.at >= from && a.at < to);
-  }
-
-  async waitForConnected(count: number, timeoutMs = 20_000): Promise<void> {
-    const connected = () => this.attempts.filter((a) => a.outcome === 'connected').length;
-    const target = connected() + count;
-    const deadline = Date.now() + timeoutMs;
-    while (connected() < target) {
-      if (Date.now() > deadline) throw new Error(`fewer than ${count} calls connected in ${timeoutMs} ms`);
-      await sleep(50);
-    }
-  }
-
-  private async work(phone: SipPhone): Promise<void> {
-    while (this.running) {
-      this.attempts.push(await this.call(phone));
-      await sleep(10);
-    }
+  protected attempt(phone: SipPhone): Promise<CallAttempt> {
+    return this.call(phone);
   }
 
   private async call(phone: SipPhone): Promise<CallAttempt> {

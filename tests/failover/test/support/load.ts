@@ -3,8 +3,8 @@
  * (REGISTER, 401, REGISTER with digest), so every 200 names exactly one binding that must be in
  * Redis. Every outcome is recorded with its time, for the checks and the failure table.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { SipPhone, authorization, challengesOf, type SipResponseMessage } from '@sbc/testkit';
+import { authorization, challengesOf, type SipPhone, type SipResponseMessage } from '@sbc/testkit';
+import { PhoneLoad } from './phone-load.js';
 
 /**
  * `unavailable`: a deliberate "not now" (503 from an app, or the engine's 480 for a request whose app
@@ -36,53 +36,24 @@ export interface LoadOptions {
   timeoutMs: number;
 }
 
-export class RegisterLoad {
-  readonly attempts: Attempt[] = [];
+export class RegisterLoad extends PhoneLoad<Attempt> {
   private next = 0;
-  private running = false;
-  private workers: Promise<void>[] = [];
-  private phones: SipPhone[] = [];
 
-  constructor(private readonly options: LoadOptions) {}
-
-  async start(): Promise<void> {
-    this.running = true;
-    this.phones = await Promise.all(this.options.addresses.map((a) => SipPhone.open(a, this.options.target)));
-    this.workers = this.phones.map((phone) => this.work(phone));
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.workers);
-    for (const phone of this.phones) phone.close();
-  }
-
-  /** Attempts answered in [from, to). */
-  between(from: number, to = Infinity): Attempt[] {
-    return this.attempts.filter((a) => a.at >= from && a.at < to);
+  constructor(private readonly options: LoadOptions) {
+    super(options, options.pauseMs);
   }
 
   /** Resolves once `count` more attempts have come back 200. */
-  async waitForOk(count: number, timeoutMs = 20_000): Promise<void> {
-    const start = this.attempts.filter((a) => a.outcome === 'ok').length;
-    const deadline = Date.now() + timeoutMs;
-    while (this.attempts.filter((a) => a.outcome === 'ok').length < start + count) {
-      if (Date.now() > deadline)
-        throw new Error(`fewer than ${count} REGISTERs answered 200 in ${timeoutMs} ms`);
-      await sleep(50);
-    }
+  waitForOk(count: number, timeoutMs = 20_000): Promise<void> {
+    return this.waitFor((a) => a.outcome === 'ok', count, timeoutMs, 'REGISTERs answered 200');
   }
 
-  private async work(phone: SipPhone): Promise<void> {
-    const { users, realm, timeoutMs, pauseMs } = this.options;
-    while (this.running) {
-      const user = users[this.next++ % users.length]!;
-      this.attempts.push(await this.attempt(phone, user, realm, timeoutMs));
-      await sleep(pauseMs);
-    }
+  protected attempt(phone: SipPhone): Promise<Attempt> {
+    const { users, realm, timeoutMs } = this.options;
+    return this.register(phone, users[this.next++ % users.length]!, realm, timeoutMs);
   }
 
-  private async attempt(phone: SipPhone, user: string, realm: string, timeoutMs: number): Promise<Attempt> {
+  private async register(phone: SipPhone, user: string, realm: string, timeoutMs: number): Promise<Attempt> {
     const callId = `${user}-${Date.now()}-${Math.random().toString(36).slice(2)}@${phone.address}`;
     const base = { user, realm, expires: 3600, callId };
     const record = (res: SipResponseMessage | undefined, detail?: string): Attempt => ({
