@@ -133,6 +133,39 @@ function expectRetryAfter(result: InviteResult): void {
   expect(result.response.header('retry-after')).toBe('7');
 }
 
+/**
+ * A device call with good credentials while the auth hook cannot decide: 503 + Retry-After within
+ * `withinMs`, counted and logged with `reason`, and a webhook-connection-failure alert.
+ */
+async function expectHookUnavailable(
+  sbc: RunningInbound,
+  log: LogLine[],
+  expected: { withinMs: number; reason: string },
+): Promise<void> {
+  const phone = await RawCaller.open(JAMBONZ.ip.device, stack.engine.sipTarget);
+  try {
+    const { answer } = await phone.deviceInvite({
+      host: 'jambonz.org',
+      did: '15551230000',
+      user: 'john',
+      password: '1234',
+    });
+    expect(answer.status).toBe(503);
+    expect(answer.response.header('retry-after')).toBeDefined();
+    expect(answer.elapsedMs).toBeLessThan(expected.withinMs);
+    expect(await invitesCounted(sbc, { outcome: 'unavailable', originator: 'user' })).toBe(1);
+    expectLogged(log, expected.reason);
+    expect(sbc.records.alerts).toContainEqual(
+      expect.objectContaining({
+        alert_type: 'webhook-connection-failure',
+        account_sid: JAMBONZ.accounts.main,
+      }),
+    );
+  } finally {
+    phone.close();
+  }
+}
+
 describe('a dependency that is down: a fast, deliberate answer', () => {
   it('MySQL refusing connections: 503 + Retry-After at once', async () => {
     await withInbound({ JAMBONES_MYSQL_PORT: String(await closedTcpPort()) }, async (sbc, log) => {
@@ -180,29 +213,8 @@ describe('a dependency that is down: a fast, deliberate answer', () => {
 
   it('auth hook slower than SBC_AUTH_HOOK_TIMEOUT_MS: a device call with credentials gets 503', async () => {
     await withInbound({ SBC_AUTH_HOOK_TIMEOUT_MS: '800' }, async (sbc, log) => {
-      const phone = await RawCaller.open(JAMBONZ.ip.device, stack.engine.sipTarget);
-      try {
-        stack.hook.behave({ kind: 'slow', delayMs: 4000 });
-        const { answer } = await phone.deviceInvite({
-          host: 'jambonz.org',
-          did: '15551230000',
-          user: 'john',
-          password: '1234',
-        });
-        expect(answer.status).toBe(503);
-        expect(answer.response.header('retry-after')).toBeDefined();
-        expect(answer.elapsedMs).toBeLessThan(2500);
-        expect(await invitesCounted(sbc, { outcome: 'unavailable', originator: 'user' })).toBe(1);
-        expectLogged(log, 'hook_slow');
-        expect(sbc.records.alerts).toContainEqual(
-          expect.objectContaining({
-            alert_type: 'webhook-connection-failure',
-            account_sid: JAMBONZ.accounts.main,
-          }),
-        );
-      } finally {
-        phone.close();
-      }
+      stack.hook.behave({ kind: 'slow', delayMs: 4000 });
+      await expectHookUnavailable(sbc, log, { withinMs: 2500, reason: 'hook_slow' });
     });
   });
 
@@ -214,28 +226,7 @@ describe('a dependency that is down: a fast, deliberate answer', () => {
     ]);
     try {
       await withInbound({}, async (sbc, log) => {
-        const phone = await RawCaller.open(JAMBONZ.ip.device, stack.engine.sipTarget);
-        try {
-          const { answer } = await phone.deviceInvite({
-            host: 'jambonz.org',
-            did: '15551230000',
-            user: 'john',
-            password: '1234',
-          });
-          expect(answer.status).toBe(503);
-          expect(answer.response.header('retry-after')).toBeDefined();
-          expect(answer.elapsedMs).toBeLessThan(2000);
-          expect(await invitesCounted(sbc, { outcome: 'unavailable', originator: 'user' })).toBe(1);
-          expectLogged(log, 'hook_unreachable');
-          expect(sbc.records.alerts).toContainEqual(
-            expect.objectContaining({
-              alert_type: 'webhook-connection-failure',
-              account_sid: JAMBONZ.accounts.main,
-            }),
-          );
-        } finally {
-          phone.close();
-        }
+        await expectHookUnavailable(sbc, log, { withinMs: 2000, reason: 'hook_unreachable' });
       });
     } finally {
       await stack.db.execute('UPDATE webhooks SET url = ? WHERE webhook_sid = ?', [hookUrl, JAMBONZ.hook]);
