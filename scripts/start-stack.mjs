@@ -114,9 +114,12 @@ async function main() {
   });
   services.push(mysql);
   // jambonz's named interfaces: sbc-inbound offers with direction public (callers) / private (feature servers).
+  // RFC 2833 digits rtpengine sees go to sbc-inbound's DTMF_LISTEN_PORT (jambonz's 22224).
+  const dtmfPort = port('SBC_STACK_DTMF_PORT', 22224);
   const rtpengine = await startRtpengine({
     ngPort: port('SBC_STACK_RTPENGINE_PORT', 22222),
     interfaceNames: ['private', 'public'],
+    dtmfLogDest: { host: '127.0.0.1', port: dtmfPort },
   });
   services.push(rtpengine);
   // CDRs, alerts and call counts (databases cdrs, alerts, call_counts…), as jambonz's portal reads them.
@@ -196,6 +199,8 @@ async function main() {
       {
         HTTP_PORT: '3001',
         JAMBONES_RTPENGINES: rtpengine.ngAddress,
+        DTMF_LISTEN_PORT: String(dtmfPort),
+        SBC_DTMF_LISTEN_ADDRESS: '127.0.0.1',
         // Ctrl-C: calls still up get a BYE after 1 s instead of the production hour of draining.
         SBC_DRAIN_GRACE_SECONDS: process.env.SBC_DRAIN_GRACE_SECONDS ?? '1',
       },

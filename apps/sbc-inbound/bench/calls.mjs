@@ -39,6 +39,7 @@ import {
   createDatabaseUser,
   freePort,
   freeTcpPort,
+  freeUdpPort,
   mysqlEnv,
   redisEnv,
   runSipp,
@@ -86,10 +87,16 @@ async function main() {
       `INVITE/180/200/ACK, hold ${HOLD_MS} ms, BYE; SDP only, no RTP is sent (media ports are allocated, no packets relayed)`,
   );
   console.log('[bench] starting Redis, MariaDB, rtpengine, the SIP engine and sbc-inbound');
+  // rtpengine reports RFC 2833 digits to sbc-inbound's DTMF_LISTEN_PORT, as in production.
+  const dtmfPort = await freeUdpPort('127.0.0.1');
   const [redis, mysql, rtpengine] = await Promise.all([
     startRedis(),
     startMysql(),
-    startRtpengine({ interfaceNames: ['private', 'public'], mediaPorts: MEDIA_PORTS }),
+    startRtpengine({
+      interfaceNames: ['private', 'public'],
+      mediaPorts: MEDIA_PORTS,
+      dtmfLogDest: { host: '127.0.0.1', port: dtmfPort },
+    }),
   ]);
   services.push(redis, mysql, rtpengine);
   const database = await mysql.createDatabase({ schema: schemaSql() });
@@ -150,6 +157,8 @@ async function main() {
       JAMBONES_MYSQL_REFRESH_TTL: process.env.BENCH_MYSQL_REFRESH_TTL ?? '1',
       JAMBONES_NETWORK_CIDR: '127.0.1.0/24',
       JAMBONES_RTPENGINES: rtpengine.ngAddress,
+      DTMF_LISTEN_PORT: String(dtmfPort),
+      SBC_DTMF_LISTEN_ADDRESS: '127.0.0.1',
       JWT_SECRET: 'bench-jwt-secret',
       HTTP_PORT: String(httpPort),
       JAMBONES_LOGLEVEL: process.env.BENCH_LOGLEVEL ?? 'info',

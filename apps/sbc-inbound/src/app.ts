@@ -34,6 +34,7 @@ import { teamsProxyNetworks } from './classify/index.js';
 import type { InboundConfig } from './config.js';
 import { FeatureServerSelector, type FeatureServerSource } from './feature-servers.js';
 import { createInviteHandler, type InviteHandlerOptions } from './handler.js';
+import { DtmfEvents } from './media/dtmf-events.js';
 import { RtpenginePool, type RtpenginePoolOptions } from './media/rtpengines.js';
 import { createInboundMetrics, type InboundMetrics } from './metrics.js';
 import { logRecords, type Records } from './records.js';
@@ -63,6 +64,8 @@ export interface InboundOptions {
     pingIntervalMs: number;
     timeoutMs: number;
     refreshIntervalMs: number;
+    /** Where rtpengine's `--dtmf-log-dest` events are received (DTMF_LISTEN_PORT), unless off. */
+    dtmfEvents?: { host: string; port: number };
   };
   invite: InviteHandlerOptions;
   auth: DeviceAuthOptions;
@@ -96,6 +99,9 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
       pingIntervalMs: r.pingIntervalMs,
       timeoutMs: r.timeoutMs,
       refreshIntervalMs: 30_000,
+      ...(r.dtmfListenPort !== 0 && {
+        dtmfEvents: { host: r.dtmfListenAddress, port: r.dtmfListenPort + config.instanceId },
+      }),
     },
     invite: {
       limits: { ...config.limits, hosting: config.hosting, retryAfterSeconds: config.retryAfterSeconds },
@@ -181,7 +187,9 @@ export interface InboundApp {
   readonly metrics: InboundMetrics;
   readonly rtpengines: RtpenginePool;
   readonly calls: ReadonlyMap<string, ConnectedCall>;
-  /** Pings the rtpengines and starts the periodic tasks. */
+  /** The listener of rtpengine's DTMF events, once started (unless DTMF_LISTEN_PORT is 0). */
+  readonly dtmfEvents: DtmfEvents | undefined;
+  /** Pings the rtpengines, listens for their DTMF events and starts the periodic tasks. */
   start(): Promise<void>;
   /** The engine (re)connected: note the private address, join `active-sip`, record public addresses. */
   engineConnected(engine: EngineInfo): Promise<void>;
@@ -217,6 +225,17 @@ export function createInbound(deps: InboundDeps): InboundApp {
     observe: (command, _engine, seconds, ok) =>
       metrics.rtpengineDuration.observe({ command, result: ok ? 'ok' : 'timeout' }, seconds),
   });
+
+  let dtmfEvents: DtmfEvents | undefined;
+  const openDtmfEvents = async (at: { host: string; port: number }) => {
+    dtmfEvents = await DtmfEvents.open({
+      ...at,
+      isRtpengine: (address) => rtpengines.engines().some((engine) => engine.host === address),
+      logger,
+      observe: (outcome) => metrics.dtmfEvents.inc({ outcome }),
+    });
+    logger.info({ port: dtmfEvents.port }, 'listening for rtpengine DTMF events');
+  };
 
   const fs = options.featureServers;
   const source: FeatureServerSource =
@@ -272,6 +291,12 @@ export function createInbound(deps: InboundDeps): InboundApp {
       host: () => addresses.publicAddress() ?? privateAddress,
       draining: () => draining,
       calls,
+      ...(options.rtpengines.dtmfEvents && {
+        dtmfEvents: {
+          subscribe: (callId, tag, handler) =>
+            dtmfEvents?.subscribe(callId, tag, handler) ?? (() => undefined),
+        },
+      }),
     }),
   );
 
@@ -303,7 +328,11 @@ export function createInbound(deps: InboundDeps): InboundApp {
     get draining() {
       return draining;
     },
+    get dtmfEvents() {
+      return dtmfEvents;
+    },
     async start() {
+      if (options.rtpengines.dtmfEvents) await openDtmfEvents(options.rtpengines.dtmfEvents);
       await rtpengines.start();
       systemInfo.start(0);
     },
@@ -331,6 +360,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
     async stop() {
       await systemInfo.stop();
       await addresses.stop();
+      dtmfEvents?.close();
       rtpengines.close();
     },
   };

@@ -5,10 +5,12 @@
  * leg is hung up, the rtpengine session deleted, the call counters given back and the CDR written.
  */
 import type { Dialog, Logger, SipHeaders, SrfRequest, SrfResponse } from '@sbc/service';
-import { handleInfo } from './dialog/info.js';
+import { dtmfRelayBody, type Dtmf } from './dialog/dtmf.js';
+import { handleInfo, type DtmfCarriage } from './dialog/info.js';
 import { handleCallerRefer, handleFeatureServerRefer, type ReferDeps } from './dialog/refer.js';
 import { inDialogHeaders } from './headers.js';
 import type { CallMedia, Side } from './media/call-media.js';
+import type { DtmfEventHandler } from './media/dtmf-events.js';
 import { RtpengineRejectedError, RtpengineUnavailableError } from './media/rtpengines.js';
 
 export type EndedBy = 'caller' | 'featureServer' | 'sbc';
@@ -28,6 +30,17 @@ export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer' | '
   createUac: (uri: string, options: { localSdp: string; headers: SipHeaders }) => Promise<Dialog>;
   /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: the partner call's SDP (`b_sdp:<Call-ID>` in Redis). */
   fullMediaRelease?: { partnerSdp: () => Promise<string | null> };
+  /**
+   * How the caller takes DTMF: `info` for a carrier whose voip_carriers.dtmf_type is `info`, else
+   * RFC 2833 through rtpengine (which makes in-band tones of it when the caller did not negotiate
+   * telephone-event, as a `tones` carrier does not).
+   */
+  callerDtmf: 'rfc2833' | 'info';
+  /**
+   * The RFC 2833 digits rtpengine sees from the caller (DTMF_LISTEN_PORT), until the returned
+   * function is called; absent when the SBC does not listen for them.
+   */
+  callerDigits?: (handler: DtmfEventHandler) => () => void;
 };
 
 /**
@@ -51,6 +64,12 @@ export class ConnectedCall {
   /** Feature-server legs the call moved away from: what they still send is ignored. */
   private readonly retired = new WeakSet<Dialog>();
   private mediaPathNow: MediaPath = 'full';
+  private readonly stopCallerDigits: () => void;
+  /**
+   * Digits of the caller's INFOs that rtpengine played towards the feature server, with when they
+   * end: rtpengine reports these too, as the caller's, and the feature server already has them.
+   */
+  private readonly callerDigitsPlayed: { code: string; until: number }[] = [];
 
   constructor(
     legs: CallLegs,
@@ -62,10 +81,23 @@ export class ConnectedCall {
     this.legs = { uas: legs.uas, uac: legs.uac };
     this.listen('caller', legs.uas);
     this.listen('featureServer', legs.uac);
+    // jambonz sbc-inbound #139: the caller's RFC 2833 digits also reach the feature server as INFO.
+    this.stopCallerDigits =
+      context.callerDigits?.((event) => {
+        if (this.playedForCaller(event.code)) return;
+        void this.sendDtmfInfo('featureServer', event).catch((err: unknown) =>
+          this.log.info(
+            { err: String(err), code: event.code },
+            'DTMF INFO to the feature server not answered',
+          ),
+        );
+      }) ?? (() => undefined);
     // A BYE in the same engine read as the ACK reaches srf before the dialogs reach us: srf
     // answers it and the leg is gone without a 'destroy' we could hear. End the call now.
     queueMicrotask(() => {
-      if (!legs.uas.connected) void this.end({ endedBy: 'caller' });
+      // The engine connection closed as the call connected, after srf's 'close' was heard.
+      if (this.engineLost) void this.hangUp('engine connection lost');
+      else if (!legs.uas.connected) void this.end({ endedBy: 'caller' });
       else if (!legs.uac.connected) void this.end({ endedBy: 'featureServer' });
     });
   }
@@ -100,9 +132,10 @@ export class ConnectedCall {
     dialog.on('modify', (req, res) => void this.reinvite(side, otherSide, req, res));
     for (const method of RELAYED) dialog.on(method, (req, res) => void this.relay(otherSide, req, res));
     const relay = (req: SrfRequest, res: SrfResponse) => this.relay(otherSide, req, res);
+    const passDtmf = (from: Side, dtmf: Dtmf & { volume?: number }) => this.passDtmf(from, dtmf);
     dialog.on(
       'info',
-      (req, res) => void handleInfo({ media: this.media, log: this.log, relay }, side, req, res),
+      (req, res) => void handleInfo({ media: this.media, log: this.log, relay, passDtmf }, side, req, res),
     );
     const refer = side === 'caller' ? handleCallerRefer : handleFeatureServerRefer;
     dialog.on('refer', (req, res) => void refer(this.referDeps(), req, res));
@@ -148,8 +181,54 @@ export class ConnectedCall {
     }
   }
 
+  /**
+   * A digit from `from` to the other party: played as RFC 2833 by rtpengine while the SBC holds
+   * that party's media, else an INFO `application/dtmf-relay` (jambonz: the caller's digits once
+   * the feature server released its media; ours also the feature server's once there is no media
+   * through the SBC at all, and always for a carrier whose dtmf_type is `info`).
+   */
+  private async passDtmf(from: Side, dtmf: Dtmf & { volume?: number }): Promise<DtmfCarriage> {
+    const to: Side = from === 'caller' ? 'featureServer' : 'caller';
+    const byInfo =
+      to === 'featureServer'
+        ? this.mediaPathNow !== 'full'
+        : this.mediaPathNow === 'none' || this.context.callerDtmf === 'info';
+    if (byInfo) {
+      await this.sendDtmfInfo(to, dtmf);
+      return 'info';
+    }
+    if (from === 'caller')
+      this.callerDigitsPlayed.push({ code: dtmf.code, until: Date.now() + dtmf.durationMs + 2000 });
+    await this.media.playDtmf(from, dtmf);
+    return 'rfc2833';
+  }
+
+  /** Whether rtpengine's report of the caller's `code` is one the SBC played itself (and forgets it). */
+  private playedForCaller(code: string): boolean {
+    const now = Date.now();
+    const i = this.callerDigitsPlayed.findIndex((d) => d.code === code && d.until >= now);
+    const played = i >= 0;
+    if (played) this.callerDigitsPlayed.splice(i, 1);
+    // Drop what expired unreported.
+    for (let j = this.callerDigitsPlayed.length - 1; j >= 0; j--)
+      if (this.callerDigitsPlayed[j]!.until < now) this.callerDigitsPlayed.splice(j, 1);
+    return played;
+  }
+
+  /** An INFO `application/dtmf-relay` with `dtmf` to `to`; rejects unless it is answered 2xx. */
+  private async sendDtmfInfo(to: Side, dtmf: Dtmf): Promise<void> {
+    const answer = await this.dialogOf(to).request({
+      method: 'INFO',
+      headers: { 'Content-Type': 'application/dtmf-relay' },
+      body: dtmfRelayBody(dtmf),
+    });
+    if (answer.status < 200 || answer.status >= 300)
+      throw new Error(`DTMF INFO answered ${answer.status} by the ${to}`);
+  }
+
   private end(end: CallEnd, bye?: SrfRequest): Promise<void> {
     this.ending ??= (async () => {
+      this.stopCallerDigits();
       const hangUp = (dialog: Dialog) =>
         dialog.connected
           ? dialog.destroy(bye ? { headers: inDialogHeaders(bye) } : {}).catch((err: unknown) => {

@@ -194,6 +194,16 @@ export const inboundSchema = {
       recordAllCalls: envVar
         .bool('JAMBONES_RECORD_ALL_CALLS', 'rtpengine records every call (record call: yes)')
         .default(false),
+      dtmfListenPort: envVar
+        .int(
+          'DTMF_LISTEN_PORT',
+          'UDP port (+ INSTANCE_ID) for the RFC 2833 events rtpengine sends with --dtmf-log-dest; 0: off',
+          { min: 0, max: 65535 },
+        )
+        .default(22224),
+      dtmfListenAddress: envVar
+        .string('SBC_DTMF_LISTEN_ADDRESS', 'address of DTMF_LISTEN_PORT (only rtpengines may send to it)')
+        .default('0.0.0.0'),
       fullMediaRelease: envVar
         .bool(
           'JAMBONES_ENABLE_FULL_MEDIA_RELEASE',

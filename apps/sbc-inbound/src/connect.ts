@@ -46,6 +46,18 @@ export class CallerCanceledError extends InboundAnswer {
   readonly reason = 'canceled';
 }
 
+/**
+ * The engine connection the INVITE came on closed while its call was being set up: the engine took
+ * the caller's transaction with it (nobody can be answered), and srf drops the callbacks of what it
+ * had sent on that connection, so without this the set-up would wait forever and hold its call slot.
+ */
+export class EngineLostError extends InboundAnswer {
+  override readonly name = 'EngineLostError';
+  readonly status = 503;
+  readonly outcome = 'unavailable';
+  readonly reason = 'engine_lost';
+}
+
 /** Every feature server tried failed (or one refused: `final`); the caller gets `status`. */
 export class FeatureServerFailedError extends InboundAnswer {
   override readonly name = 'FeatureServerFailedError';
@@ -146,12 +158,17 @@ function tryFeatureServer(
   return new Promise<Attempt>((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    const engineLost = () =>
+      settle({ kind: 'error', err: new EngineLostError('SIP engine connection closed during set-up') });
     const settle = (attempt: Attempt) => {
       clearTimeout(timer);
+      req.socket.off('close', engineLost);
       if (settled) return;
       settled = true;
       resolve(attempt);
     };
+    if (req.socket.destroyed) return engineLost();
+    req.socket.once('close', engineLost);
     const toTagOf = (fsRes: SrfResponse) => fsRes.getParsedHeader('to').params.tag ?? '';
 
     srf

@@ -30,6 +30,7 @@ import { featureServerHeaders, type CallerContact } from './headers.js';
 import { readInvite, type AddressMatcher, type InboundInvite } from './invite.js';
 import { claimCallSlot, type CallSlot, type LimitOptions } from './limits.js';
 import { CallMedia } from './media/call-media.js';
+import type { DtmfEvents } from './media/dtmf-events.js';
 import { callerMediaOf, type MediaOptions } from './media/profiles.js';
 import { RtpengineRejectedError, RtpengineUnavailableError, type RtpenginePool } from './media/rtpengines.js';
 import type { InboundMetrics } from './metrics.js';
@@ -68,6 +69,8 @@ export interface InviteHandlerDeps {
   draining: () => boolean;
   /** Connected calls, by Call-ID. */
   calls: Map<string, ConnectedCall>;
+  /** rtpengine's RFC 2833 events (DTMF_LISTEN_PORT), when the SBC listens for them. */
+  dtmfEvents?: Pick<DtmfEvents, 'subscribe'>;
 }
 
 /** jambonz's Redis keys of full media release: this call's caller SDP, and its partner's. */
@@ -211,6 +214,10 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         voipCarrierSid: route.originator === 'trunk' ? route.carrier?.voipCarrierSid : undefined,
         referGateway: (sid) => referGateway(deps.route.db, sid),
         createUac: (uri, uacOptions) => deps.srf.createUAC(uri, uacOptions),
+        callerDtmf: route.dtmfType === 'info' ? 'info' : 'rfc2833',
+        ...(deps.dtmfEvents && {
+          callerDigits: (handler) => deps.dtmfEvents!.subscribe(callId, callInvite.fromTag, handler),
+        }),
         ...(options.fullMediaRelease && {
           fullMediaRelease: {
             partnerSdp: () => deps.limits.redis.get(partnerSdpKey(callId)),

@@ -14,6 +14,7 @@ export interface InboundMetrics {
   hookDuration: Histogram;
   nonceRejections: Counter;
   callsEnded: Counter;
+  dtmfEvents: Counter;
 }
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -56,5 +57,10 @@ export function createInboundMetrics(metrics: Metrics): InboundMetrics {
     callsEnded: metrics.counter('sbc_calls_ended_total', 'connected calls that ended, by who ended them', [
       'ended_by',
     ]),
+    dtmfEvents: metrics.counter(
+      'sbc_dtmf_events_total',
+      'rtpengine DTMF event datagrams, by outcome (delivered to a call, unsubscribed: no call here, dropped: not an event or not from an rtpengine)',
+      ['outcome'],
+    ),
   };
 }

@@ -2,7 +2,7 @@
  * Step 2: who the call is from and for, as the rest of the pipeline needs it: the classification
  * (src/classify, reference §2.3) turned into the account, application and identity headers of the call.
  */
-import type { AccountWithHook, VoipCarrier } from '@sbc/db';
+import type { AccountWithHook, DtmfType, VoipCarrier } from '@sbc/db';
 import type { EphemeralGateways } from '@sbc/redis';
 import type { Logger } from '@sbc/service';
 import {
@@ -31,6 +31,8 @@ export interface CallRoute extends CallIdentity {
   padCrypto: boolean;
   /** accounts.disable_cdrs. */
   disableCdrs: boolean;
+  /** voip_carriers.dtmf_type of the carrier (`rfc2833` for Teams and devices). */
+  dtmfType: DtmfType;
   /** Device calls before authentication: the realm challenged, the account and its auth trunks. */
   device?: { realm: string; account: AccountWithHook; authTrunks: VoipCarrier[] };
 }
@@ -61,6 +63,7 @@ export function routeOf(c: Classification): CallRoute {
         carrier: { name: c.carrier.name, voipCarrierSid: c.carrier.voip_carrier_sid },
         trunk: c.carrier.name,
         padCrypto: Boolean(c.gateway?.pad_crypto),
+        dtmfType: c.carrier.dtmf_type ?? 'rfc2833',
       };
     case 'teams':
       return {
@@ -70,6 +73,7 @@ export function routeOf(c: Classification): CallRoute {
         teamsTenantFqdn: c.tenantFqdn,
         trunk: 'Microsoft Teams',
         padCrypto: false,
+        dtmfType: 'rfc2833',
       };
     case 'user':
       return {
@@ -77,6 +81,7 @@ export function routeOf(c: Classification): CallRoute {
         originator: 'user',
         trunk: 'user',
         padCrypto: false,
+        dtmfType: 'rfc2833',
         device: { realm: c.realm, account: c.account, authTrunks: c.authTrunks },
       };
   }

@@ -54,7 +54,12 @@ describe('in-dialog requests of a carrier call', () => {
    * One call from the westco carrier to a sipp feature server, both parties' media on RtpProbes
    * that start sending as soon as rtpengine knows both streams.
    */
-  async function runCall(callerScenario: string, fsScenario: string): Promise<Call> {
+  async function runCall(
+    callerScenario: string,
+    fsScenario: string,
+    /** Called once both probes send, e.g. to have one of them send a digit. */
+    whileTalking?: (probes: { caller: RtpProbe; featureServer: RtpProbe }) => void,
+  ): Promise<Call> {
     const [callerProbe, fsProbe] = await Promise.all([
       RtpProbe.open(CALLER_ADDRESS),
       RtpProbe.open(FS_ADDRESS),
@@ -93,6 +98,7 @@ describe('in-dialog requests of a carrier call', () => {
       if (!streams) throw new Error('no streams');
       callerProbe.startSending(stack.rtpengine.host, streams.caller.localPort);
       fsProbe.startSending(stack.rtpengine.host, streams.featureServer.localPort);
+      whileTalking?.({ caller: callerProbe, featureServer: fsProbe });
       const samples: Call['samples'] = [];
       const tags = { caller: streams.caller.tag, featureServer: streams.featureServer.tag };
       let sippDone = false;
@@ -149,6 +155,44 @@ describe('in-dialog requests of a carrier call', () => {
     // Dtmf: the caller received telephone-event packets for digit 5 (and no other digit).
     expect(call.callerProbe.events()).toEqual([5]);
     expect(call.fsProbe.events()).toEqual([]);
+  });
+
+  it('RFC 2833 from the caller: the feature server also gets the digit as INFO application/dtmf-relay (rtpengine --dtmf-log-dest)', async () => {
+    const call = await runCall('dlg-caller-talk', 'dlg-fs-dtmf-info', (probes) => {
+      setTimeout(() => probes.caller.sendDtmf(9, 200), 800);
+    });
+    expect(call.caller.ok, call.caller.describe()).toBe(true);
+    expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+    // The event went through rtpengine in the RTP too, and came as one INFO with rtpengine's duration.
+    expect(call.fsProbe.events()).toEqual([9]);
+    const infos = allLogged(call.featureServer.messages, 'INFO sip:');
+    expect(infos).toHaveLength(1);
+    expect(infos[0]).toMatch(/\nContent-Type: application\/dtmf-relay\s*\n/);
+    expect(infos[0]).toMatch(/\r?\n\r?\nSignal=9\r?\nDuration=200\s*$/);
+    expect(sbc().app.dtmfEvents?.counts.delivered).toBe(1);
+  });
+
+  it('a carrier whose dtmf_type is info gets the feature server’s Dtmf as an INFO, not RFC 2833', async () => {
+    await stack.db.execute("UPDATE voip_carriers SET dtmf_type = 'info' WHERE voip_carrier_sid = ?", [
+      JAMBONZ.carriers.westcoMain,
+    ]);
+    try {
+      const call = await runCall('dlg-caller-dtmf-info', 'dlg-fs-info');
+      expect(call.caller.ok, call.caller.describe()).toBe(true);
+      expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+      expect(answersTo(call.featureServer.messages, '3 INFO')[0]).toMatch(/^SIP\/2\.0 200/);
+      const callerInfos = allLogged(call.caller.messages, 'INFO sip:');
+      expect(callerInfos).toHaveLength(2);
+      expect(callerInfos[0]).toMatch(/\nContent-Type: application\/dtmf-relay\s*\n/);
+      expect(callerInfos[0]).toMatch(/\r?\n\r?\nSignal=5\r?\nDuration=400\s*$/);
+      expect(callerInfos[0]).not.toMatch(/X-Reason/);
+      expect(callerInfos[1]).toMatch(/\nX-Reason: app-event\s*\n/);
+      expect(call.callerProbe.events()).toEqual([]);
+    } finally {
+      await stack.db.execute("UPDATE voip_carriers SET dtmf_type = 'rfc2833' WHERE voip_carrier_sid = ?", [
+        JAMBONZ.carriers.westcoMain,
+      ]);
+    }
   });
 
   it('DTMF INFO and REFER from the caller: RFC 2833 towards the feature server; REFER with three headers, NOTIFY back', async () => {

@@ -111,6 +111,7 @@ export type CarrierSummary = Pick<
   | 'requires_register'
   | 'register_username'
   | 'register_password'
+  | 'dtmf_type'
 >;
 
 /** A gateway with its carrier. */

@@ -2,6 +2,7 @@ export { startRedis, redisAnswersPing, type RedisService, type StartRedisOptions
 export {
   startRedisSentinelCluster,
   type RedisSentinelCluster,
+  type SentinelEvent,
   type SentinelRedisNode,
   type StartRedisSentinelClusterOptions,
 } from './sentinel.js';

@@ -34,6 +34,11 @@ export interface StartRtpengineOptions {
    * `record call: yes` get `<dir>/pcaps/<call-id>-….pcap` (and metadata files), no recording daemon.
    */
   recordingDir?: string;
+  /**
+   * `--dtmf-log-dest=host:port`: rtpengine sends one UDP JSON datagram per RFC 2833 event it sees
+   * (what jambonz's SBCs receive on DTMF_LISTEN_PORT).
+   */
+  dtmfLogDest?: { host: string; port: number };
 }
 
 /** Sends one NG command and returns rtpengine's dictionary answer (rejects after `timeoutMs`). */
@@ -83,6 +88,9 @@ export async function startRtpengine(options: StartRtpengineOptions = {}): Promi
       '--delete-delay=0',
       ...(options.recordingDir
         ? [`--recording-dir=${options.recordingDir}`, '--recording-method=pcap', '--recording-format=raw']
+        : []),
+      ...(options.dtmfLogDest
+        ? [`--dtmf-log-dest=${options.dtmfLogDest.host}:${options.dtmfLogDest.port}`]
         : []),
     ],
   });

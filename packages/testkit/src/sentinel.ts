@@ -48,8 +48,40 @@ export interface RedisSentinelCluster {
   connectTo(node: HostPort): Redis;
   /** A client that follows the sentinels, like the apps. */
   connect(): Redis;
+  /**
+   * What the sentinels announced since the cluster started (`+sdown`, `+odown`, `+switch-master`,
+   * `+convert-to-slave`…), from their pub/sub channels, oldest first: to tell a failover a test
+   * caused from one the sentinels started on their own (e.g. on a starved machine).
+   */
+  events(): readonly SentinelEvent[];
   stop(): Promise<void>;
 }
+
+export interface SentinelEvent {
+  /** Date.now() when it was received. */
+  at: number;
+  /** The sentinel that announced it (port). */
+  sentinel: number;
+  /** The channel: `+switch-master`, `+sdown`, … */
+  type: string;
+  message: string;
+}
+
+/** Sentinel event channels worth keeping (the others are hello/tilt chatter). */
+const SENTINEL_EVENTS = new Set([
+  '+sdown',
+  '-sdown',
+  '+odown',
+  '-odown',
+  '+try-failover',
+  '+elected-leader',
+  '+promoted-slave',
+  '+switch-master',
+  '+convert-to-slave',
+  '+reboot',
+  '+tilt',
+  '-tilt',
+]);
 
 export interface StartRedisSentinelClusterOptions {
   /** Default `sbc-test`. */
@@ -224,6 +256,19 @@ export async function startRedisSentinelCluster(
     }
     const nodes = [primary, replica];
 
+    const events: SentinelEvent[] = [];
+    const listeners: Redis[] = [];
+    for (const s of sentinels) {
+      const listener = new Redis({ host: s.host, port: s.port, maxRetriesPerRequest: 1 });
+      listener.on('error', () => undefined);
+      listener.on('pmessage', (_pattern: string, channel: string, message: string) => {
+        if (SENTINEL_EVENTS.has(channel))
+          events.push({ at: Date.now(), sentinel: s.port, type: channel, message });
+      });
+      await listener.psubscribe('*');
+      listeners.push(listener);
+    }
+
     const primaryOf = async (): Promise<HostPort> => {
       let lastError: unknown;
       for (const s of sentinels) {
@@ -287,7 +332,9 @@ export async function startRedisSentinelCluster(
       connectTo: (node) => new Redis({ host: node.host, port: node.port, maxRetriesPerRequest: 1 }),
       connect: () =>
         new Redis({ sentinels: sentinels.map((s) => ({ ...s })), name: masterName, maxRetriesPerRequest: 1 }),
+      events: () => events,
       async stop() {
+        for (const listener of listeners) listener.disconnect();
         await Promise.all([...daemons].map((d) => d.stop()));
         daemons.clear();
         temp.remove();

@@ -175,14 +175,57 @@ function expectDeliberateCalls(attempts: readonly CallAttempt[], options: { noAp
     expect([RETRY_AFTER, ...(options.noApp ? [undefined] : [])]).toContain(a.retryAfter);
 }
 
-/** 200s whose binding is not in Redis now. */
+/**
+ * 200s whose binding is not in Redis now, each with what explains it: the user's attempts, which
+ * node holds the key, and what the sentinels announced (a failover nobody caused, a resync).
+ */
 async function missingBindings(attempts: readonly Attempt[]): Promise<string[]> {
   const oks = attempts.filter((a) => a.outcome === 'ok');
   const missing: string[] = [];
   for (const a of oks) {
     if (!(await store.get(`${a.user}@${REALM}`))) missing.push(a.user);
   }
-  return missing;
+  if (missing.length === 0) return [];
+  const t0 = load.attempts[0]?.at ?? 0;
+  const when = (at: number) => `+${((at - t0) / 1000).toFixed(1)}s`;
+  const nodes = await Promise.all(
+    stack.redis.nodes.map(async (node) => {
+      const direct = stack.redis.connectTo(node);
+      direct.on('error', () => undefined);
+      try {
+        const role = ((await direct.call('ROLE')) as unknown[])[0];
+        const held = await Promise.all(missing.map((u) => direct.exists(`user:${u}@${REALM}`)));
+        return `node ${node.port} (${String(role)}) holds ${missing.filter((_, i) => held[i] === 1).join(',') || 'none'}`;
+      } catch (err) {
+        return `node ${node.port}: ${(err as Error).message}`;
+      } finally {
+        direct.disconnect();
+      }
+    }),
+  );
+  const events = stack.redis
+    .events()
+    .filter((e) => e.at >= t0)
+    .map((e) => `${when(e.at)} ${e.sentinel} ${e.type} ${e.message}`);
+  return missing.map((user) =>
+    [
+      user,
+      `attempts: ${load.attempts
+        .filter((a) => a.user === user)
+        .map((a) => `${when(a.at)} ${a.status ?? '-'}`)
+        .join(', ')}`,
+      ...nodes,
+      `sentinel events: ${events.join(' | ') || 'none'}`,
+    ].join('; '),
+  );
+}
+
+/** Failovers the sentinels carried out in [from, to]: one per `+switch-master` (each sentinel announces it). */
+function failoversBetween(from: number, to: number): number {
+  const switches = stack.redis
+    .events()
+    .filter((e) => e.type === '+switch-master' && e.at >= from && e.at <= to);
+  return new Set(switches.map((e) => e.message)).size;
 }
 
 function summarize(failure: string, from: number, to: number, note: string, dataLost: number): Row {
@@ -196,7 +239,7 @@ function summarize(failure: string, from: number, to: number, note: string, data
     dropped: during.filter((a) => a.outcome === 'dropped').length,
     wrong: during.filter((a) => a.outcome === 'other').length,
     dataLost,
-    note,
+    note: `${note}; Sentinel failovers: ${failoversBetween(from, to)}`,
   };
   rows.push(row);
   return row;

@@ -17,6 +17,7 @@ import {
   createDatabaseUser,
   freePort,
   freeTcpPort,
+  freeUdpPort,
   mysqlEnv,
   redisEnv,
   runSipp,
@@ -62,6 +63,7 @@ describe.skipIf(!probe.usable)('container images (podman)', () => {
   let redis: RedisService | undefined;
   let mysql: MysqlService | undefined;
   let rtpengine: RtpengineService | undefined;
+  let dtmfListenPort = 0;
   let database: TestDatabase | undefined;
   let db: Db | undefined;
   let engine: Container;
@@ -94,14 +96,20 @@ describe.skipIf(!probe.usable)('container images (podman)', () => {
 
   beforeAll(async () => {
     const t0 = Date.now();
+    // sbc-inbound's DTMF_LISTEN_PORT, where rtpengine sends the RFC 2833 digits it sees.
+    const dtmfPort = await freeUdpPort('127.0.0.1');
     // The images build while the services start (both take a while on a fresh machine).
     const [, r, m, rtp] = await Promise.all([
       buildImages(240_000).then(() => (timings['images.sh (ms)'] = Date.now() - t0)),
       startRedis(),
       startMysql(),
-      startRtpengine({ interfaceNames: ['private', 'public'] }),
+      startRtpengine({
+        interfaceNames: ['private', 'public'],
+        dtmfLogDest: { host: '127.0.0.1', port: dtmfPort },
+      }),
     ]);
     [redis, mysql, rtpengine] = [r, m, rtp];
+    dtmfListenPort = dtmfPort;
     database = await mysql.createDatabase({ schema: schemaSql() });
     const databaseUser = await createDatabaseUser(mysql, database);
     db = createDb({
@@ -155,6 +163,8 @@ describe.skipIf(!probe.usable)('container images (podman)', () => {
       JWT_SECRET,
       SBC_REGBOT: '0',
       JAMBONES_RTPENGINES: rtpengine.ngAddress,
+      DTMF_LISTEN_PORT: String(dtmfListenPort),
+      SBC_DTMF_LISTEN_ADDRESS: '127.0.0.1',
       SBC_DRAIN_GRACE_SECONDS: '2',
     };
     await Promise.all(

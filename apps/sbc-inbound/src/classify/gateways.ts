@@ -35,6 +35,7 @@ export function carrierSummary(carrier: VoipCarrier): CarrierSummary {
     requires_register: carrier.requires_register,
     register_username: carrier.register_username,
     register_password: carrier.register_password,
+    dtmf_type: carrier.dtmf_type,
   };
 }
 

@@ -40,3 +40,8 @@ export function parseDtmf(body: string | undefined): Dtmf | undefined {
   if (durationMs <= 0 || durationMs > 10_000) return undefined;
   return { code, durationMs };
 }
+
+/** The body of an `application/dtmf-relay` INFO carrying `dtmf` (what jambonz's feature servers read). */
+export function dtmfRelayBody(dtmf: Dtmf): string {
+  return `Signal=${dtmf.code}\r\nDuration=${dtmf.durationMs}\r\n`;
+}

@@ -1,20 +1,26 @@
 /**
  * In-dialog INFO (reference §2.9). From the feature server, `X-Reason` asks the SBC itself:
  * `mute…` / `unmute…` block or unblock what the feature server sends towards the caller (media and
- * DTMF) in rtpengine, `…Dtmf…` plays an RFC 2833 event towards the caller. From the caller, a DTMF
- * INFO (`application/dtmf-relay`, `application/dtmf`) becomes an RFC 2833 event towards the feature
- * server. Everything else (including `X-Reason: …CallRecording…`, not handled yet) is relayed to
- * the other leg as before.
+ * DTMF) in rtpengine, `…Dtmf…` sends a digit to the caller. From the caller, a DTMF INFO
+ * (`application/dtmf-relay`, `application/dtmf`) is a digit for the feature server. How a digit
+ * travels (an RFC 2833 event played by rtpengine, or an INFO) is the call's choice (`passDtmf`).
+ * Everything else (including `X-Reason: …CallRecording…`, not handled yet) is relayed to the other
+ * leg as it is.
  */
 import type { Logger, SrfRequest, SrfResponse } from '@sbc/service';
 import type { CallMedia, Side } from '../media/call-media.js';
 import { isDtmfContentType, parseDtmf, type Dtmf } from './dtmf.js';
 
+/** How a digit reached the other party. */
+export type DtmfCarriage = 'rfc2833' | 'info';
+
 /** jambonz plays the feature server's DTMF at -13 dBm0. */
 export const FEATURE_SERVER_DTMF_VOLUME = 13;
 
 export interface InfoDeps {
-  media: Pick<CallMedia, 'setBlocked' | 'playDtmf'>;
+  media: Pick<CallMedia, 'setBlocked'>;
+  /** Sends a digit from `from` to the other party; `volume` in -dBm0 for RFC 2833. */
+  passDtmf: (from: Side, dtmf: Dtmf & { volume?: number }) => Promise<DtmfCarriage>;
   log: Logger;
   /** Relays the INFO to the other leg and its answer back (the generic in-dialog relay). */
   relay: (req: SrfRequest, res: SrfResponse) => Promise<void>;
@@ -44,7 +50,7 @@ export function infoAction(from: Side, req: Pick<SrfRequest, 'get' | 'body'>): I
   return dtmf ? { kind: 'dtmf', dtmf } : { kind: 'malformed-dtmf' };
 }
 
-/** Answers an INFO from `from`: 200 once rtpengine did it, 400 for a DTMF INFO without a digit, 500 when rtpengine failed. */
+/** Answers an INFO from `from`: 200 once the digit is passed on, 400 for a DTMF INFO without a digit, 500 when that failed. */
 export async function handleInfo(
   deps: InfoDeps,
   from: Side,
@@ -68,14 +74,15 @@ export async function handleInfo(
         log.info({ reason: req.get('X-Reason') }, `media from the feature server ${action.kind}d`);
         res.send(200);
         return;
-      case 'dtmf':
-        await deps.media.playDtmf(from, {
+      case 'dtmf': {
+        const carriage = await deps.passDtmf(from, {
           ...action.dtmf,
           ...(action.volume !== undefined && { volume: action.volume }),
         });
-        log.info({ from, ...action.dtmf }, 'DTMF INFO played as RFC 2833');
+        log.info({ from, ...action.dtmf, as: carriage }, 'DTMF INFO passed on');
         res.send(200);
         return;
+      }
     }
   } catch (err) {
     log.warn({ from, action: action.kind, err: String(err) }, 'INFO not carried out');

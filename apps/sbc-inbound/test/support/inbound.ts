@@ -27,6 +27,7 @@ import {
   ngCommand,
   runSipp,
   startFakeAuthHook,
+  freeUdpPort,
   startRtpengine,
   startSbcStack,
   startSipp,
@@ -54,6 +55,8 @@ export interface InboundStack extends SbcStack {
   /** Root connection to the test database, for seeding and checking. */
   db: Db;
   rtpengine: RtpengineService;
+  /** The UDP port rtpengine sends its DTMF events to (`--dtmf-log-dest`): the app's DTMF_LISTEN_PORT. */
+  dtmfListenPort: number;
   /** rtpengine's `--recording-dir` (pcap method): calls offered with `record call: yes` land here. */
   recordingDir: string;
   hook: FakeAuthHook;
@@ -64,9 +67,14 @@ export interface InboundStack extends SbcStack {
 
 export async function startInboundStack(): Promise<InboundStack> {
   const recordingDir = mkdtempSync(join(tmpdir(), 'sbc-inbound-recordings-'));
+  const dtmfListenPort = await freeUdpPort('127.0.0.1');
   const [stack, rtpengine, hook] = await Promise.all([
     startSbcStack({ schema: schemaSql() }),
-    startRtpengine({ interfaceNames: ['private', 'public'], recordingDir }),
+    startRtpengine({
+      interfaceNames: ['private', 'public'],
+      recordingDir,
+      dtmfLogDest: { host: '127.0.0.1', port: dtmfListenPort },
+    }),
     startFakeAuthHook({
       users: [
         { username: 'john', password: '1234', realm: 'jambonz.org' },
@@ -85,6 +93,7 @@ export async function startInboundStack(): Promise<InboundStack> {
     ...stack,
     db,
     rtpengine,
+    dtmfListenPort,
     recordingDir,
     hook,
     redisClient,
@@ -105,6 +114,8 @@ export function stackEnv(stack: InboundStack): Env {
     JWT_SECRET,
     JAMBONES_NETWORK_CIDR: FEATURE_SERVER_NETWORK,
     JAMBONES_RTPENGINES: stack.rtpengine.ngAddress,
+    DTMF_LISTEN_PORT: String(stack.dtmfListenPort),
+    SBC_DTMF_LISTEN_ADDRESS: '127.0.0.1',
     JAMBONES_LOGLEVEL: process.env.SBC_TEST_LOGLEVEL ?? 'silent',
     SBC_FS_ANSWER_TIMEOUT_MS: '1500',
     SBC_RTPENGINE_TIMEOUT_MS: '500',

@@ -17,6 +17,8 @@ export class RtpProbe {
   readonly received: ReceivedRtp[] = [];
   sent = 0;
   private timer: NodeJS.Timeout | undefined;
+  private digit: { event: number; samples: number; elapsed: number; start: number } | undefined;
+  private nextTimestamp: () => number = () => 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -41,23 +43,52 @@ export class RtpProbe {
     return new RtpProbe(socket, address, socket.address().port);
   }
 
-  /** Sends PCMA (silence) to `host:port` every 20 ms until `stop`. */
+  /** Sends PCMA (silence) to `host:port` every 20 ms until `stop` (digits of `sendDtmf` in between). */
   startSending(host: string, port: number): void {
     const ssrc = Math.floor(Math.random() * 0xffffffff);
     let seq = Math.floor(Math.random() * 0xffff);
     let timestamp = Math.floor(Math.random() * 0xffffffff);
-    this.timer = setInterval(() => {
-      const packet = Buffer.alloc(12 + 160, 0xd5);
-      packet[0] = 0x80;
-      packet[1] = 8;
-      packet.writeUInt16BE(seq, 2);
-      packet.writeUInt32BE(timestamp >>> 0, 4);
-      packet.writeUInt32BE(ssrc >>> 0, 8);
+    const header = (payloadType: number, marker: boolean, ts: number) => {
+      const h = Buffer.alloc(12);
+      h[0] = 0x80;
+      h[1] = payloadType | (marker ? 0x80 : 0);
+      h.writeUInt16BE(seq, 2);
+      h.writeUInt32BE(ts >>> 0, 4);
+      h.writeUInt32BE(ssrc >>> 0, 8);
       seq = (seq + 1) & 0xffff;
+      return h;
+    };
+    this.timer = setInterval(() => {
+      const digit = this.digit;
+      if (digit) {
+        // RFC 4733 §2.5: one event, its timestamp fixed at the start, the duration growing; the
+        // end bit set on the last packet, which is sent three times.
+        digit.elapsed += 160;
+        const ended = digit.elapsed >= digit.samples;
+        const payload = Buffer.from([digit.event, (ended ? 0x80 : 0) | 10, 0, 0]);
+        payload.writeUInt16BE(Math.min(digit.elapsed, 0xffff), 2);
+        const copies = ended ? 3 : 1;
+        for (let i = 0; i < copies; i++)
+          this.socket.send(
+            Buffer.concat([header(101, digit.elapsed === 160 && i === 0, digit.start), payload]),
+            port,
+            host,
+          );
+        timestamp = (timestamp + 160) >>> 0;
+        if (ended) this.digit = undefined;
+        return;
+      }
+      const packet = Buffer.concat([header(8, false, timestamp), Buffer.alloc(160, 0xd5)]);
       timestamp = (timestamp + 160) >>> 0;
       this.socket.send(packet, port, host);
       this.sent++;
     }, 20);
+    this.nextTimestamp = () => timestamp;
+  }
+
+  /** While sending: the next packets carry the RFC 4733 event `event` (0–9, 10 `*`, 11 `#`) for `durationMs`. */
+  sendDtmf(event: number, durationMs: number): void {
+    this.digit = { event, samples: durationMs * 8, elapsed: 0, start: this.nextTimestamp() };
   }
 
   stop(): void {

@@ -32,6 +32,7 @@ const CARRIER_SUMMARY_COLUMNS = [
   'requires_register',
   'register_username',
   'register_password',
+  'dtmf_type',
 ] as const satisfies readonly (keyof CarrierSummary)[];
 
 const CARRIER_PREFIX = 'vc__';

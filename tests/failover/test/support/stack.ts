@@ -21,6 +21,7 @@ import {
   createDatabaseUser,
   freePort,
   freeTcpPort,
+  freeUdpPort,
   makeTempDir,
   mysqlEnv,
   startDaemon,
@@ -80,6 +81,8 @@ export class FailoverStack {
   options!: AppInstance;
   inbound!: AppInstance;
   rtpengine!: RtpengineService;
+  /** sbc-inbound's DTMF_LISTEN_PORT, rtpengine's --dtmf-log-dest. */
+  private dtmfPort = 0;
   featureServer!: FeatureServer;
   /** The account calls are counted for (`incalls:account:<sid>`). */
   accountSid!: string;
@@ -88,6 +91,7 @@ export class FailoverStack {
   async start(userCount: number): Promise<void> {
     this.mysqlDir = makeTempDir('failover-mariadb');
     this.mysqlPort = await freeTcpPort('127.0.0.1');
+    this.dtmfPort = await freeUdpPort('127.0.0.1');
     this.engineOptions = {
       loglevel: 'warning',
       sipPort: await freePort('127.0.0.1'),
@@ -98,7 +102,10 @@ export class FailoverStack {
       startRedisSentinelCluster(),
       startMysql({ port: this.mysqlPort, dataDir: this.mysqlDir.path }),
       startEngine(this.engineOptions),
-      startRtpengine({ interfaceNames: ['private', 'public'] }),
+      startRtpengine({
+        interfaceNames: ['private', 'public'],
+        dtmfLogDest: { host: '127.0.0.1', port: this.dtmfPort },
+      }),
       FeatureServer.open(FEATURE_SERVER),
     ]);
     this.database = await this.mysql.createDatabase({ schema: schemaSql() });
@@ -166,6 +173,8 @@ export class FailoverStack {
       SBC_REDIS_REPLICA_WAIT_MS: String(REPLICA_WAIT_MS),
       // sbc-inbound: rtpengine, the feature server, calls counted per account.
       JAMBONES_RTPENGINES: this.rtpengine.ngAddress,
+      DTMF_LISTEN_PORT: String(this.dtmfPort),
+      SBC_DTMF_LISTEN_ADDRESS: '127.0.0.1',
       JAMBONES_FEATURE_SERVERS: this.featureServer.hostport,
       JAMBONES_TRACK_ACCOUNT_CALLS: '1',
       SBC_FS_ANSWER_TIMEOUT_MS: '1500',

@@ -13,6 +13,7 @@ import { createDb, schemaSql, seedDemo, type Db, type DemoData } from '@sbc/db';
 import {
   freePort,
   freeTcpPort,
+  freeUdpPort,
   makeTempDir,
   ngCommand,
   startDaemon,
@@ -93,6 +94,7 @@ export async function startWebrtcStack(): Promise<WebrtcStack> {
     freeTcpPort('127.0.0.1'),
     freePort(FEATURE_SERVER),
   ]);
+  const dtmfPort = await freeUdpPort('127.0.0.1');
   const [sbc, rtpengine] = await Promise.all([
     startSbcStack({
       schema: schemaSql(),
@@ -101,7 +103,10 @@ export async function startWebrtcStack(): Promise<WebrtcStack> {
         extraArgs: ['--key-file', certificate.keyFile, '--cert-file', certificate.certFile],
       },
     }),
-    startRtpengine({ interfaceNames: ['private', 'public'] }),
+    startRtpengine({
+      interfaceNames: ['private', 'public'],
+      dtmfLogDest: { host: '127.0.0.1', port: dtmfPort },
+    }),
   ]);
   const { host, port, user, password, database } = sbc.database;
   const db = createDb({ host, port, user, password, database });
@@ -127,6 +132,8 @@ export async function startWebrtcStack(): Promise<WebrtcStack> {
           name: 'sbc-inbound',
           extra: {
             JAMBONES_RTPENGINES: rtpengine.ngAddress,
+            DTMF_LISTEN_PORT: String(dtmfPort),
+            SBC_DTMF_LISTEN_ADDRESS: '127.0.0.1',
             JAMBONES_FEATURE_SERVERS: `${FEATURE_SERVER}:${featureServerPort}`,
           },
         },
