@@ -34,6 +34,7 @@ import { teamsProxyNetworks } from './classify/index.js';
 import type { InboundConfig } from './config.js';
 import { FeatureServerSelector, type FeatureServerSource } from './feature-servers.js';
 import { createInviteHandler, type InviteHandlerOptions } from './handler.js';
+import { CallDirectory } from './call-directory.js';
 import { DtmfEvents } from './media/dtmf-events.js';
 import { RtpenginePool, type RtpenginePoolOptions } from './media/rtpengines.js';
 import { createInboundMetrics, type InboundMetrics } from './metrics.js';
@@ -226,6 +227,11 @@ export function createInbound(deps: InboundDeps): InboundApp {
       metrics.rtpengineDuration.observe({ command, result: ok ? 'ok' : 'timeout' }, seconds),
   });
 
+  const directory = new CallDirectory(redis, {
+    clusterId: options.clusterId,
+    holds: (callId) => [...calls.values()].some((call) => call.callerDialog.callId === callId),
+    logger,
+  });
   let dtmfEvents: DtmfEvents | undefined;
   const openDtmfEvents = async (at: { host: string; port: number }) => {
     dtmfEvents = await DtmfEvents.open({
@@ -291,6 +297,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
       host: () => addresses.publicAddress() ?? privateAddress,
       draining: () => draining,
       calls,
+      callOwner: (callId) => directory.ownerOf(callId),
       ...(options.rtpengines.dtmfEvents && {
         dtmfEvents: {
           subscribe: (callId, tag, handler) =>
@@ -334,6 +341,9 @@ export function createInbound(deps: InboundDeps): InboundApp {
     async start() {
       if (options.rtpengines.dtmfEvents) await openDtmfEvents(options.rtpengines.dtmfEvents);
       await rtpengines.start();
+      directory
+        .start()
+        .catch((err: unknown) => logger.warn({ err: String(err) }, 'call directory not subscribed'));
       systemInfo.start(0);
     },
     async engineConnected(engine) {
@@ -361,6 +371,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
       await systemInfo.stop();
       await addresses.stop();
       dtmfEvents?.close();
+      directory.stop();
       rtpengines.close();
     },
   };

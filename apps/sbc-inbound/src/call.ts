@@ -4,7 +4,15 @@
  * leg; a BYE from either side ends the other leg. Whatever ends the call, `end` runs once: the other
  * leg is hung up, the rtpengine session deleted, the call counters given back and the CDR written.
  */
-import type { Dialog, Logger, SipHeaders, SrfRequest, SrfResponse } from '@sbc/service';
+import {
+  isSipError,
+  type CreateUASOptions,
+  type Dialog,
+  type Logger,
+  type SipHeaders,
+  type SrfRequest,
+  type SrfResponse,
+} from '@sbc/service';
 import { dtmfRelayBody, type Dtmf } from './dialog/dtmf.js';
 import { handleInfo, type DtmfCarriage } from './dialog/info.js';
 import { handleCallerRefer, handleFeatureServerRefer, type ReferDeps } from './dialog/refer.js';
@@ -12,6 +20,7 @@ import { inDialogHeaders } from './headers.js';
 import type { CallMedia, Side } from './media/call-media.js';
 import type { DtmfEventHandler } from './media/dtmf-events.js';
 import { RtpengineRejectedError, RtpengineUnavailableError } from './media/rtpengines.js';
+import { ReplaceRefusedError, ReplacesWithoutOfferError, type ReplaceableCall } from './replaces.js';
 
 export type EndedBy = 'caller' | 'featureServer' | 'sbc';
 
@@ -28,6 +37,8 @@ const RELAYED = ['notify', 'options', 'message'] as const;
 export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer' | 'moveToFeatureServer'> & {
   /** srf's createUAC: a new leg to another feature server (`context-…` REFER). */
   createUac: (uri: string, options: { localSdp: string; headers: SipHeaders }) => Promise<Dialog>;
+  /** srf's createUAS: the new caller's leg of an INVITE with Replaces. */
+  createUas: (req: SrfRequest, res: SrfResponse, options: CreateUASOptions) => Promise<Dialog>;
   /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: the partner call's SDP (`b_sdp:<Call-ID>` in Redis). */
   fullMediaRelease?: { partnerSdp: () => Promise<string | null> };
   /**
@@ -58,7 +69,7 @@ export interface CallLegs {
   uac: Dialog;
 }
 
-export class ConnectedCall {
+export class ConnectedCall implements ReplaceableCall {
   private ending: Promise<void> | undefined;
   private readonly legs: CallLegs;
   /** Feature-server legs the call moved away from: what they still send is ignored. */
@@ -113,6 +124,41 @@ export class ConnectedCall {
    */
   get engineLost(): boolean {
     return this.legs.uas.socket.destroyed;
+  }
+
+  /** The caller dialog's identifiers, as an INVITE with Replaces names them. */
+  get callerDialog(): { callId: string; localTag: string; remoteTag: string } {
+    return this.legs.uas.sip;
+  }
+
+  /**
+   * An INVITE with Replaces for this call's caller dialog (RFC 3891, jambonz's `replaces`): the new
+   * caller's offer goes through rtpengine in the caller's place (same tag, so the session and its
+   * DTMF subscription stay), the feature server is re-INVITEd with it, its answer goes back through
+   * rtpengine to the new caller in a 200; then the old caller gets a BYE. The call (its counters,
+   * CDR and rtpengine session) goes on. Rejects with the answer for the INVITE when it cannot.
+   */
+  async replaceCaller(req: SrfRequest, res: SrfResponse, headers: SipHeaders): Promise<void> {
+    if (!req.body) throw new ReplacesWithoutOfferError('INVITE with Replaces without an SDP offer');
+    const offer = await this.media.offer('caller', req.body);
+    let featureServerAnswer: string;
+    try {
+      featureServerAnswer = await this.legs.uac.modify(offer);
+    } catch (err) {
+      throw isSipError(err) ? new ReplaceRefusedError(err.status) : err;
+    }
+    const answer = await this.media.answer('featureServer', featureServerAnswer);
+    const uas = await this.context.createUas(req, res, { localSdp: answer, headers });
+    const old = this.legs.uas;
+    this.retired.add(old);
+    this.legs.uas = uas;
+    this.listen('caller', uas);
+    this.log.info(
+      { replacedCallId: old.sip.callId, newCallId: uas.sip.callId },
+      'caller replaced (INVITE with Replaces)',
+    );
+    if (old.connected) void old.destroy().catch(() => undefined);
+    if (this.ending) void uas.destroy().catch(() => undefined);
   }
 
   /** Where the call's media goes now. */

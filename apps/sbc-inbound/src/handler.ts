@@ -35,6 +35,7 @@ import { callerMediaOf, type MediaOptions } from './media/profiles.js';
 import { RtpengineRejectedError, RtpengineUnavailableError, type RtpenginePool } from './media/rtpengines.js';
 import type { InboundMetrics } from './metrics.js';
 import type { Cdr, Records } from './records.js';
+import { replaceCaller } from './replaces.js';
 import { routeCall, type CallRoute, type RouteDeps } from './route.js';
 import { siprecBody } from './siprec.js';
 
@@ -69,6 +70,8 @@ export interface InviteHandlerDeps {
   draining: () => boolean;
   /** Connected calls, by Call-ID. */
   calls: Map<string, ConnectedCall>;
+  /** Which other sbc-inbound instance holds a call (Replaces naming a call this one does not hold). */
+  callOwner?: (callId: string) => Promise<string | undefined>;
   /** rtpengine's RFC 2833 events (DTMF_LISTEN_PORT), when the SBC listens for them. */
   dtmfEvents?: Pick<DtmfEvents, 'subscribe'>;
 }
@@ -131,6 +134,12 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
       invite = readInvite(req, deps.isTrustedProxy);
       route = await routeCall(deps.route, invite, log);
       if (route.originator === 'user') route = await authenticateDevice(deps.auth, req, invite, route, log);
+      if (invite.replaces) {
+        // An attended transfer: the caller of a call up now is replaced; no new call to count.
+        await replaceCaller(deps.calls.values(), invite.replaces, deps.callOwner, req, res);
+        metrics.invites.inc({ outcome: 'connected', originator: route.originator, reason: 'replaces' });
+        return;
+      }
 
       slot = await claimCallSlot(
         { ...deps.limits, records, log },
@@ -214,6 +223,7 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         voipCarrierSid: route.originator === 'trunk' ? route.carrier?.voipCarrierSid : undefined,
         referGateway: (sid) => referGateway(deps.route.db, sid),
         createUac: (uri, uacOptions) => deps.srf.createUAC(uri, uacOptions),
+        createUas: (uasReq, uasRes, uasOptions) => deps.srf.createUAS(uasReq, uasRes, uasOptions),
         callerDtmf: route.dtmfType === 'info' ? 'info' : 'rfc2833',
         ...(deps.dtmfEvents && {
           callerDigits: (handler) => deps.dtmfEvents!.subscribe(callId, callInvite.fromTag, handler),

@@ -7,6 +7,7 @@
 import { parseSipUri, type SrfRequest } from '@sbc/service';
 import { parse as parseSdp } from 'sdp-transform';
 import { InboundAnswer } from './answers.js';
+import { parseReplaces, type ReplacesTarget } from './replaces.js';
 
 export interface SourceAddress {
   address: string;
@@ -38,6 +39,8 @@ export interface InboundInvite {
   /** The caller's offer; undefined for a late offer (INVITE without SDP). */
   sdp: string | undefined;
   siprec: Siprec | undefined;
+  /** The dialog a `Replaces` header names (an attended transfer, src/replaces.ts). */
+  replaces: ReplacesTarget | undefined;
 }
 
 /** 400: an INVITE we cannot route at all (no usable Request-URI, no From tag). */
@@ -179,5 +182,6 @@ export function readInvite(req: SrfRequest, isTrustedProxy: AddressMatcher): Inb
     incomingApplicationSid: req.get('X-Application-Sid'),
     sdp,
     siprec,
+    replaces: req.has('Replaces') ? parseReplaces(req.get('Replaces') ?? '') : undefined,
   };
 }

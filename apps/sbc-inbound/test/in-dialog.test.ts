@@ -12,10 +12,12 @@ import {
   JAMBONZ,
   scenario,
   allLogged,
+  startInbound,
   startInboundStack,
   useApp as useAppOf,
   type InboundStack,
 } from './support/inbound.js';
+import { RawCaller, sdpOffer } from './support/raw-caller.js';
 import { queryStreams, RtpProbe, type QueriedStream } from './support/rtp-probe.js';
 
 let stack: InboundStack;
@@ -192,6 +194,157 @@ describe('in-dialog requests of a carrier call', () => {
       await stack.db.execute("UPDATE voip_carriers SET dtmf_type = 'rfc2833' WHERE voip_carrier_sid = ?", [
         JAMBONZ.carriers.westcoMain,
       ]);
+    }
+  });
+
+  it('INVITE with Replaces: the new caller takes the call (feature server re-INVITEd, old caller BYEd, audio with the new caller); wrong tags 481, unknown call 404', async () => {
+    const [oldProbe, newProbe, fsProbe] = await Promise.all([
+      RtpProbe.open(CALLER_ADDRESS),
+      RtpProbe.open(CALLER_ADDRESS),
+      RtpProbe.open(FS_ADDRESS),
+    ]);
+    const fs = await startSipp({
+      scenario: scenario('dlg-fs-replaced'),
+      localAddress: FS_ADDRESS,
+      keys: { rtp_ip: fsProbe.address, rtp_port: fsProbe.port },
+      timeoutMs: 15_000,
+    });
+    await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
+    const [oldCaller, newCaller] = await Promise.all([
+      RawCaller.open(CALLER_ADDRESS, stack.engine.sipTarget),
+      RawCaller.open(CALLER_ADDRESS, stack.engine.sipTarget),
+    ]);
+    try {
+      const first = await oldCaller.invite({
+        host: 'jambonz.org',
+        body: sdpOffer(CALLER_ADDRESS, oldProbe.port),
+      });
+      expect(first.status).toBe(200);
+      await waitUntil(() => Promise.resolve(sbc().app.calls.size === 1), {
+        what: 'the call',
+        timeoutMs: 2000,
+      });
+      const call = [...sbc().app.calls.values()][0]!;
+      const rtpCallId = [...sbc().app.calls.keys()][0]!;
+      const { callId, localTag, remoteTag } = call.callerDialog;
+      expect(callId).toBe(first.callId);
+
+      // RFC 3891 §3: to-tag is the SBC's tag, from-tag the caller's; anything else names no dialog.
+      const wrongTags = await newCaller.invite({
+        host: 'jambonz.org',
+        headers: [`Replaces: ${callId};to-tag=${remoteTag};from-tag=${localTag}`],
+      });
+      expect(wrongTags.status).toBe(481);
+      const unknown = await newCaller.invite({
+        host: 'jambonz.org',
+        headers: ['Replaces: no-such-call@127.0.0.1;to-tag=a;from-tag=b'],
+      });
+      expect(unknown.status).toBe(404);
+      const earlyOnly = await newCaller.invite({
+        host: 'jambonz.org',
+        headers: [`Replaces: ${callId};to-tag=${localTag};from-tag=${remoteTag};early-only`],
+      });
+      expect(earlyOnly.status).toBe(486);
+
+      const replaced = await newCaller.invite({
+        host: 'jambonz.org',
+        body: sdpOffer(CALLER_ADDRESS, newProbe.port),
+        headers: [`Replaces: ${callId};to-tag=${localTag};from-tag=${remoteTag}`],
+      });
+      expect(replaced.status).toBe(200);
+      await waitUntil(() => Promise.resolve(oldCaller.requests.some((r) => r.startsWith('BYE '))), {
+        what: 'the replaced caller to get a BYE',
+        timeoutMs: 3000,
+      });
+      // Still one call, now with the new caller's dialog.
+      expect(sbc().app.calls.size).toBe(1);
+      expect(call.callerDialog.callId).toBe(replaced.callId);
+
+      // rtpengine now sends the feature server's audio to the new caller, and the new caller's to it.
+      let streams: { caller: QueriedStream; featureServer: QueriedStream } | undefined;
+      await waitUntil(
+        async () => {
+          const all = await queryStreams(stack.rtpengine, rtpCallId);
+          const caller = all.find((s) => s.endpointPort === newProbe.port);
+          const featureServer = all.find((s) => s.endpointPort === fsProbe.port);
+          streams = caller && featureServer ? { caller, featureServer } : undefined;
+          return streams !== undefined;
+        },
+        { what: 'rtpengine to know the new caller', timeoutMs: 3000 },
+      );
+      const from = Date.now();
+      newProbe.startSending(stack.rtpengine.host, streams!.caller.localPort);
+      fsProbe.startSending(stack.rtpengine.host, streams!.featureServer.localPort);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(newProbe.audioBetween(from, Date.now())).toBeGreaterThan(30);
+      expect(fsProbe.audioBetween(from, Date.now())).toBeGreaterThan(30);
+      expect(oldProbe.audioBetween(from, Date.now())).toBe(0);
+
+      expect(await replaced.hangUp()).toBe(200);
+      const fsResult = await fs.done;
+      expect(fsResult.ok, fsResult.describe()).toBe(true);
+      // The feature server saw the first INVITE and one re-INVITE, whose SDP is rtpengine's.
+      const invites = allLogged(fsResult.messages, 'INVITE sip:');
+      expect(invites).toHaveLength(2);
+      expect(invites[1]).toMatch(new RegExp(`c=IN IP4 ${stack.rtpengine.host.replace(/\./g, '\\.')}`));
+      await waitUntil(() => Promise.resolve(sbc().app.calls.size === 0), {
+        what: 'the call to end',
+        timeoutMs: 3000,
+      });
+    } finally {
+      for (const p of [oldProbe, newProbe, fsProbe]) p.close();
+      oldCaller.close();
+      newCaller.close();
+    }
+  });
+
+  it('two instances on one engine: a Replaces INVITE reaching the one without the call is answered 503 (the other answers it)', async () => {
+    const other = await startInbound(stack, { DTMF_LISTEN_PORT: '0' });
+    const fs = await startSipp({
+      scenario: scenario('uas-fs-answer'),
+      localAddress: FS_ADDRESS,
+      timeoutMs: 15_000,
+    });
+    const caller = await RawCaller.open(CALLER_ADDRESS, stack.engine.sipTarget);
+    const transferTarget = await RawCaller.open(CALLER_ADDRESS, stack.engine.sipTarget);
+    try {
+      await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
+      const call = await caller.invite({ host: 'jambonz.org' });
+      expect(call.status).toBe(200);
+      const apps = [sbc().app, other.app];
+      await waitUntil(() => Promise.resolve(apps.some((app) => app.calls.size === 1)), {
+        what: 'the call',
+        timeoutMs: 2000,
+      });
+      const holder = apps.find((app) => app.calls.size === 1)!;
+      const { callId, remoteTag } = [...holder.calls.values()][0]!.callerDialog;
+      // The engine hands INVITEs to its two apps in turn: two attempts reach both. Wrong tags, so
+      // that the holder answers 481 and the call stays.
+      const answers = [];
+      for (let i = 0; i < 2; i++) {
+        answers.push(
+          await transferTarget.invite({
+            host: 'jambonz.org',
+            headers: [`Replaces: ${callId};to-tag=not-ours;from-tag=${remoteTag}`],
+          }),
+        );
+      }
+      expect(answers.map((a) => a.status).sort()).toEqual([481, 503]);
+      const elsewhere = answers.find((a) => a.status === 503)!;
+      expect(elsewhere.response.header('X-Reason')).toBe(
+        'replaced call is held by another sbc-inbound instance',
+      );
+      expect(elsewhere.response.header('Retry-After')).toBe('1');
+      expect(await call.hangUp()).toBe(200);
+      expect((await fs.done).ok).toBe(true);
+      await waitUntil(() => Promise.resolve(apps.every((app) => app.calls.size === 0)), {
+        what: 'the call to end',
+        timeoutMs: 3000,
+      });
+    } finally {
+      caller.close();
+      transferTarget.close();
+      await other.stop();
     }
   });
 
