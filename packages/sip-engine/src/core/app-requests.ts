@@ -2,12 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { AppConnection } from '../control/app-connection.js';
 import { stackTime } from '../control/wire.js';
 import { dialogIdOf, type Dialog } from '../dialog/dialog.js';
-import { SipHeaders } from '../sip/headers.js';
-import { tryParseCSeq } from '../sip/cseq.js';
-import { tagOf, tryParseNameAddr } from '../sip/name-addr.js';
-import { responseTo } from '../sip/builder.js';
-import { serializeMessage } from '../sip/serializer.js';
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import {
+  SipHeaders,
+  tryParseCSeq,
+  tagOf,
+  tryParseNameAddr,
+  responseTo,
+  serializeMessage,
+  newCallId,
+  newTag,
+  type SipRequest,
+  type SipResponse,
+} from '@sbc/sip';
 import type { Inbound, Peer } from '../transport/types.js';
 import { dropServerOwnedHeaders, ensureContentType, rewriteLocalhost } from './app-message.js';
 import { stripTag } from './app-responses.js';
@@ -21,7 +27,6 @@ import {
   type EngineContext,
 } from './context.js';
 import { destinationOf } from './destination.js';
-import { newCallId, newTag } from '../sip/ids.js';
 
 const NO_DIALOG = 'Server error: unable to find dialog for dialog id provided';
 const ACK_FOR_FAILURE =

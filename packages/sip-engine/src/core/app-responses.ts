@@ -1,10 +1,7 @@
 import type { AppConnection } from '../control/app-connection.js';
 import { stackTime } from '../control/wire.js';
 import type { Dialog } from '../dialog/dialog.js';
-import { tryParseCSeq } from '../sip/cseq.js';
-import { tagOf, tryParseNameAddr } from '../sip/name-addr.js';
-import { responseTo } from '../sip/builder.js';
-import type { SipResponse } from '../sip/types.js';
+import { tryParseCSeq, tagOf, tryParseNameAddr, responseTo, type SipResponse } from '@sbc/sip';
 import { dropServerOwnedHeaders, ensureContentType, rewriteLocalhost } from './app-message.js';
 import {
   advertisedHostport,

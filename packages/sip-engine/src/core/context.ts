@@ -2,7 +2,7 @@ import type { AppConnection } from '../control/app-connection.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { SipNotice } from '../control/wire.js';
 import type { DialogTable } from '../dialog/dialog.js';
-import type { SipRequest, SipMessage } from '../sip/types.js';
+import type { SipRequest, SipMessage } from '@sbc/sip';
 import type {
   ClientTransaction,
   ServerTransaction,

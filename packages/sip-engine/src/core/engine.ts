@@ -7,7 +7,7 @@ import { createTransactionLayer } from '../transaction/index.js';
 import type { ServerTransaction, TimerConfig, TransactionLayerApi } from '../transaction/types.js';
 import { createTransportLayer } from '../transport/index.js';
 import type { Inbound, TransportLayer } from '../transport/types.js';
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import { parseAppSip } from './app-message.js';
 import { AppRequests } from './app-requests.js';
 import { AppResponses } from './app-responses.js';

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { AppConnection } from '../control/app-connection.js';
 import { dialogIdOf } from '../dialog/dialog.js';
-import { tryParseCSeq } from '../sip/cseq.js';
-import { tagOf, tryParseNameAddr } from '../sip/name-addr.js';
-import { responseTo } from '../sip/builder.js';
-import { serializeMessage } from '../sip/serializer.js';
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import {
+  tryParseCSeq,
+  tagOf,
+  tryParseNameAddr,
+  responseTo,
+  serializeMessage,
+  newTag,
+  type SipRequest,
+  type SipResponse,
+} from '@sbc/sip';
 import type { ServerTransaction } from '../transaction/types.js';
 import type { Inbound } from '../transport/types.js';
 import {
@@ -15,7 +20,6 @@ import {
   type EngineContext,
   type NetTxn,
 } from './context.js';
-import { newTag } from '../sip/ids.js';
 
 const DEFAULT_PENDING_TIMEOUT_MS = 64_000;
 

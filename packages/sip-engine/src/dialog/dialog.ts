@@ -1,5 +1,5 @@
 import type { AppConnection } from '../control/app-connection.js';
-import type { SipRequest } from '../sip/types.js';
+import type { SipRequest } from '@sbc/sip';
 import type { LocalEndpoint, Peer } from '../transport/types.js';
 
 export type DialogRole = 'uas' | 'uac';

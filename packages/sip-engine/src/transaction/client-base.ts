@@ -1,4 +1,4 @@
-import type { SipRequest } from '../sip/types.js';
+import type { SipRequest } from '@sbc/sip';
 import type { Peer, SendResult } from '../transport/types.js';
 import { TransactionBase, type TransactionContext } from './base.js';
 import { retainable } from './sip-fields.js';

@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, Peer } from '../transport/types.js';
 import { ackForNon2xx } from './ack.js';
 import type { TransactionContext } from './base.js';

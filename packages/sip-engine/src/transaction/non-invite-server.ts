@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, SendResult } from '../transport/types.js';
 import { TransactionBase, type TransactionContext } from './base.js';
 import { InvalidResponseStatusError, TransactionStateError } from './errors.js';

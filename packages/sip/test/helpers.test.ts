@@ -33,7 +33,7 @@ import {
   tryParseUri,
   tryParseVia,
   unquote,
-} from '../../src/sip/index.js';
+} from '../src/index.js';
 
 describe('SipHeaders', () => {
   it('looks names up case-insensitively and through compact forms', () => {

@@ -18,3 +18,15 @@ export {
   CSeqSyntaxError,
 } from './errors.js';
 export { quote, unquote } from './grammar.js';
+export {
+  parseSipUri,
+  isIpLiteral,
+  parseContactList,
+  rewriteContactExpires,
+  type SipUriParts,
+} from './app-syntax.js';
+// Lower-level pieces the engine's transaction and transport layers use.
+export { uriShape } from './uri.js';
+export { formatHost } from './grammar.js';
+export { ownCopy } from './parser.js';
+export type { SipHeaders as SipHeadersContract } from './types.js';
