@@ -4,7 +4,8 @@
  * X-Forwarded-For / X-Subspace-Forwarded-For: jambonz trusts those headers from anyone, which lets
  * any caller pose as a carrier's gateway.
  */
-import { parseSipUri, type SrfRequest } from '@sbc/service';
+import { parseSipUri } from '@sbc/sip';
+import type { SrfRequest } from '@sbc/service';
 import { parse as parseSdp } from 'sdp-transform';
 import { InboundAnswer } from './answers.js';
 import { parseReplaces, type ReplacesTarget } from './replaces.js';

@@ -74,17 +74,8 @@ export {
   type PublicAddress,
 } from './drachtio/addresses.js';
 export { SbcAddressKeeper, type SbcAddressKeeperOptions } from './sbc-address-keeper.js';
-export {
-  parseSipUri,
-  parseUri,
-  parseNameAddr,
-  parseContactList,
-  isIpLiteral,
-  rewriteContactExpires,
-  type ParsedNameAddr,
-  type SipUriParts,
-  type TelUriParts,
-} from './sip/syntax.js';
+// The SIP syntax lives in @sbc/sip (the repository's one parser); these stay here for existing importers.
+export { parseSipUri, isIpLiteral, rewriteContactExpires, type SipUriParts } from '@sbc/sip';
 export {
   connectDrachtio,
   drachtioReadinessCheck,

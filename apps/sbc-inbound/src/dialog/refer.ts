@@ -9,16 +9,8 @@
  *
  * Not here yet: the Teams REFER the SBC carries out itself.
  */
-import {
-  isIpLiteral,
-  parseNameAddr,
-  parseSipUri,
-  type Dialog,
-  type Logger,
-  type SipHeaders,
-  type SrfRequest,
-  type SrfResponse,
-} from '@sbc/service';
+import { formatUri, isIpLiteral, parseSipUri, tryParseNameAddr, tryParseUri } from '@sbc/sip';
+import { type Dialog, type Logger, type SipHeaders, type SrfRequest, type SrfResponse } from '@sbc/service';
 import { inDialogHeaders } from '../headers.js';
 
 /** A carrier gateway a transfer goes to. */
@@ -60,7 +52,7 @@ function sendFinal(res: SrfResponse, status: number, reason?: string): void {
 
 /** The Refer-To header as a name-addr whose URI is a SIP URI; undefined when it is not one. */
 function parseReferTo(value: string | undefined) {
-  const nameAddr = value === undefined ? undefined : parseNameAddr(value);
+  const nameAddr = value === undefined ? undefined : tryParseNameAddr(value);
   const sip = nameAddr ? parseSipUri(nameAddr.uri) : undefined;
   return nameAddr && sip ? { nameAddr, sip } : undefined;
 }
@@ -68,7 +60,7 @@ function parseReferTo(value: string | undefined) {
 /** A REFER from the caller: to the feature server with three headers only, the status back. */
 export async function handleCallerRefer(deps: ReferDeps, req: SrfRequest, res: SrfResponse): Promise<void> {
   const referTo = req.get('Refer-To');
-  if (!referTo || !parseNameAddr(referTo)) {
+  if (!referTo || !tryParseNameAddr(referTo)) {
     deps.log.info({ referTo }, 'REFER from the caller without a usable Refer-To');
     sendFinal(res, 400, 'Missing or malformed Refer-To');
     return;
@@ -101,21 +93,21 @@ export interface ReferToRewrite {
  * URI are kept.
  */
 export function rewriteReferToUri(uri: string, rewrite: ReferToRewrite): string {
-  const parts = /^(sips?:)(?:([^@;?]*)@)?(\[[^\]]+\]|[^:;?]+)(?::(\d+))?(.*)$/i.exec(uri.trim());
-  if (!parts) return uri;
-  const [, scheme = 'sip:', user, host = '', , rest = ''] = parts;
-  if (!isIpLiteral(host)) return uri;
+  const parsed = tryParseUri(uri.trim());
+  if (!parsed || (parsed.scheme !== 'sip' && parsed.scheme !== 'sips') || !isIpLiteral(parsed.host))
+    return uri;
   const { gateway, callerSource } = rewrite;
-  let newUser = user;
-  let hostport: string;
   if (gateway) {
-    hostport = gateway.port ? `${gateway.host}:${gateway.port}` : gateway.host;
-    if (gateway.e164LeadingPlus && newUser !== undefined && !newUser.startsWith('+')) newUser = `+${newUser}`;
+    parsed.host = gateway.host;
+    parsed.port = gateway.port;
+    if (gateway.e164LeadingPlus && parsed.user !== undefined && !parsed.user.startsWith('+')) {
+      parsed.user = `+${parsed.user}`;
+    }
   } else {
-    const address = callerSource.address.includes(':') ? `[${callerSource.address}]` : callerSource.address;
-    hostport = `${address}:${callerSource.port}`;
+    parsed.host = callerSource.address;
+    parsed.port = callerSource.port;
   }
-  return `${scheme}${newUser !== undefined ? `${newUser}@` : ''}${hostport}${rest}`;
+  return formatUri(parsed);
 }
 
 /** A REFER from the feature server: a move to another feature server (`context-…`) or a transfer for the caller. */

@@ -6,8 +6,8 @@
  */
 import { updateCarrierRegisterStatus, updateVoipCarrier, type Db, type RegisterStatus } from '@sbc/db';
 import type { EphemeralGateways } from '@sbc/redis';
+import { parseContactList } from '@sbc/sip';
 import {
-  parseContactList,
   sendRequest,
   type AlertSink,
   type Logger,
@@ -259,6 +259,7 @@ export function grantedExpires(res: Pick<SrfResponse, 'get'>, defaultExpires: nu
   if (header !== undefined) expires = Number.parseInt(header, 10);
   const contact = res.get('Contact');
   const first = contact ? parseContactList(contact)?.[0] : undefined;
-  if (first?.params.expires !== undefined) expires = Number.parseInt(first.params.expires, 10);
+  const contactExpires = first?.params.get('expires');
+  if (contactExpires != null) expires = Number.parseInt(contactExpires, 10);
   return Number.isFinite(expires) && expires >= minExpires ? expires : minExpires;
 }

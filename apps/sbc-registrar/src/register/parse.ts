@@ -2,7 +2,7 @@
  * Step 1: what the REGISTER asks for (jambonz's rejectIpv4 + drachtio-mw-registration-parser + the
  * AOR part of checkCache), with RFC 3261 §10.3's wildcard rule added.
  */
-import { isIpLiteral, parseContactList, parseNameAddr, parseSipUri } from '@sbc/service';
+import { isIpLiteral, parseContactList, parseSipUri, tryParseNameAddr } from '@sbc/sip';
 import {
   ContactRequiredError,
   ExpiresRequiredError,
@@ -58,7 +58,7 @@ export function parseRegister(req: RegisterMessage): Registration {
   const [first] = contacts as [(typeof contacts)[number], ...typeof contacts];
 
   const expires =
-    parseSeconds(first.params.expires, 'Contact expires parameter') ??
+    parseSeconds(first.params.get('expires') ?? undefined, 'Contact expires parameter') ??
     parseSeconds(req.get('Expires'), 'Expires header');
   if (expires === undefined) {
     throw new ExpiresRequiredError('Expires header or Contact expires parameter is required');
@@ -69,7 +69,7 @@ export function parseRegister(req: RegisterMessage): Registration {
     throw new InvalidContactError('Contact: * needs Expires: 0 and no other Contact (RFC 3261 10.3)');
   }
 
-  const to = parseNameAddr(req.get('To') ?? '');
+  const to = tryParseNameAddr(req.get('To') ?? '');
   const aorUri = to ? parseSipUri(to.uri) : undefined;
   if (!aorUri?.user) throw new InvalidAorError();
 

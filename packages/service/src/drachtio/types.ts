@@ -63,7 +63,7 @@ export interface TelUri {
 export interface NameAddr {
   /** Display name, with its quotes if it had them. */
   name: string | undefined;
-  /** The URI, unparsed (use `parseSipUri`). */
+  /** The URI, unparsed (use `parseSipUri` of @sbc/sip). */
   uri: string;
   params: HeaderParams;
 }

@@ -1,6 +1,9 @@
-import type { SipHeaders, SipMessage } from '../sip/types.js';
-import { SipHeaders as HeaderList } from '../sip/headers.js';
-import { parseMessage } from '../sip/parser.js';
+import {
+  SipHeaders as HeaderList,
+  parseMessage,
+  type SipHeadersContract as SipHeaders,
+  type SipMessage,
+} from '@sbc/sip';
 
 /** Compact forms of the headers the parser insists on (RFC 3261 §7.3.3). */
 const MANDATORY: readonly { key: string; names: readonly string[] }[] = [

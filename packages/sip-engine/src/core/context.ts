@@ -1,8 +1,8 @@
 import type { AppConnection } from '../control/app-connection.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { SipNotice } from '../control/wire.js';
-import type { DialogTable } from '../dialog/dialog.js';
-import type { SipRequest, SipMessage } from '../sip/types.js';
+import type { DialogTable } from '../dialog/dialog-table.js';
+import type { SipRequest, SipMessage } from '@sbc/sip';
 import type {
   ClientTransaction,
   ServerTransaction,
@@ -36,8 +36,8 @@ export interface NetTxn {
   /** Next RSeq for reliable provisionals (RFC 3262 §3) and the retransmitters still waiting for PRACK. */
   rseq?: number;
   reliable?: Map<number, () => void>;
-  /** Stops the 2xx retransmission once the ACK has come (RFC 3261 §13.3.1.4). */
-  stopRetransmit?: () => void;
+  /** An INVITE answered 2xx: kept until its dialog has the ACK (or gives up waiting, RFC 3261 §13.3.1.4). */
+  awaitingAck: boolean;
 }
 
 /** A request an app sent, keyed by the txnId in the echo (spec §5.1). */

@@ -1,7 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { tryParseNameAddr } from '../sip/name-addr.js';
-import { tryParseUri } from '../sip/uri.js';
+import { tryParseNameAddr, tryParseUri } from '@sbc/sip';
 import type { Peer, TransportProtocol } from '../transport/types.js';
 
 const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];

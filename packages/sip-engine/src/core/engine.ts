@@ -1,18 +1,15 @@
-import type { AppConnection } from '../control/app-connection.js';
 import { ControlServer } from '../control/control-server.js';
-import type { AppMessage } from '../control/wire.js';
-import { DialogTable } from '../dialog/dialog.js';
+import { DialogTable } from '../dialog/dialog-table.js';
 import { EngineMetrics } from '../metrics.js';
 import { createTransactionLayer } from '../transaction/index.js';
 import type { ServerTransaction, TimerConfig, TransactionLayerApi } from '../transaction/types.js';
 import { createTransportLayer } from '../transport/index.js';
 import type { Inbound, TransportLayer } from '../transport/types.js';
-import type { SipRequest, SipResponse } from '../sip/types.js';
-import { parseAppSip } from './app-message.js';
-import { AppRequests } from './app-requests.js';
-import { AppResponses } from './app-responses.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
+import { AppControl } from './app-control.js';
 import type { AppTxn, EngineConfig, EngineContext, EngineLogger, NetTxn } from './context.js';
-import { NetworkRequests } from './network-requests.js';
+import { UserAgentClient } from './uac.js';
+import { UserAgentServer } from './uas.js';
 
 const DEFAULT_TIMERS: TimerConfig = { T1: 500, T2: 4000, T4: 5000 };
 
@@ -34,9 +31,9 @@ export class Engine {
   readonly dialogs = new DialogTable();
   private readonly netTxns = new Map<string, NetTxn>();
   private readonly appTxns = new Map<string, AppTxn>();
-  private readonly network: NetworkRequests;
-  private readonly requests: AppRequests;
-  private readonly responses: AppResponses;
+  private readonly uas: UserAgentServer;
+  private readonly uac: UserAgentClient;
+  private readonly apps: AppControl;
   private readonly logger: EngineLogger;
 
   constructor(private readonly options: EngineOptions) {
@@ -65,10 +62,10 @@ export class Engine {
     this.transactions = createTransactionLayer(
       this.transport,
       {
-        onRequest: (st: ServerTransaction) => this.network.onRequest(st),
-        onAck: (ack: Inbound<SipRequest>) => this.network.onAck(ack),
-        onCancel: (cancel, invite) => this.network.onCancel(cancel, invite),
-        onStrayResponse: (response: Inbound<SipResponse>) => this.requests.onStrayResponse(response),
+        onRequest: (st: ServerTransaction) => this.uas.onRequest(st),
+        onAck: (ack: Inbound<SipRequest>) => this.uas.onAck(ack),
+        onCancel: (cancel, invite) => this.uas.onCancel(cancel, invite),
+        onStrayResponse: (response: Inbound<SipResponse>) => this.uac.onStrayResponse(response),
       },
       {
         timers: { ...DEFAULT_TIMERS, ...options.timers },
@@ -81,9 +78,9 @@ export class Engine {
       { ...options.control, tls: options.tls, logger: options.logger },
       {
         hostports: () => this.hostports(),
-        onSip: (conn, msg) => this.onAppSip(conn, msg),
+        onSip: (conn, msg) => this.apps.onSip(conn, msg),
         onProxy: (conn, msg) => conn.reply(msg.id, ['NOK', 'proxy is not supported by this engine']),
-        onDisconnect: (conn) => this.onAppGone(conn),
+        onDisconnect: (conn) => this.apps.onDisconnect(conn),
       },
     );
     const ctx: EngineContext = {
@@ -98,9 +95,11 @@ export class Engine {
       logger: options.logger,
       metrics,
     };
-    this.network = new NetworkRequests(ctx);
-    this.requests = new AppRequests(ctx);
-    this.responses = new AppResponses(ctx, this.requests);
+    this.uac = new UserAgentClient(ctx);
+    this.uas = new UserAgentServer(ctx, {
+      endDialog: (dialog, reason) => this.uac.endDialog(dialog, reason),
+    });
+    this.apps = new AppControl(options.logger, this.dialogs, this.uas, this.uac);
     this.transport.onMessage((inbound) => this.transactions.receive(inbound));
   }
 
@@ -120,7 +119,7 @@ export class Engine {
   async stop(): Promise<void> {
     await this.control.close();
     this.transactions.stop();
-    this.requests.stop();
+    this.uac.stop();
     await this.transport.stop();
   }
 
@@ -142,40 +141,6 @@ export class Engine {
     this.metrics.activeTransactions.set({ side: 'server' }, counts.server);
     this.metrics.activeDialogs.set(this.dialogs.size);
     this.metrics.appConnections.set(this.control.apps.size);
-  }
-
-  /** The `sip` command: response (§3.4a), in-dialog request (b), CANCEL (c) or new request (d). */
-  private onAppSip(conn: AppConnection, msg: AppMessage): void {
-    const [, , txnId = '', dialogId = '', routeUri] = msg.tokens;
-    const message = parseAppSip(msg.sip);
-    if (!message) {
-      conn.reply(msg.id, ['NOK', 'invalid SIP message']);
-      return;
-    }
-    const fail = (err: unknown): void => {
-      this.logger.error({ err, txnId, dialogId }, 'app sip command failed');
-      conn.reply(msg.id, ['NOK', `Server error: ${(err as Error).message}`]);
-    };
-    if (message.kind === 'response') {
-      if (!txnId) {
-        conn.refuse(msg.id, 'transaction id missing');
-        return;
-      }
-      this.responses.respond(conn, msg.id, txnId, message).catch(fail);
-    } else if (dialogId) {
-      this.requests.sendInDialog(conn, msg.id, dialogId, message).catch(fail);
-    } else if (txnId && message.method === 'CANCEL') {
-      this.requests.cancel(conn, msg.id, txnId, message);
-    } else if (!txnId) {
-      this.requests.sendNew(conn, msg.id, routeUri, message).catch(fail);
-    } else {
-      conn.reply(msg.id, ['NOK', `Server error: ${message.method} with a transaction id and no dialog id`]);
-    }
-  }
-
-  private onAppGone(conn: AppConnection): void {
-    this.dialogs.orphan(conn);
-    this.network.appGone(conn);
   }
 }
 

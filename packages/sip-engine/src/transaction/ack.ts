@@ -1,5 +1,4 @@
-import { SipHeaders } from '../sip/headers.js';
-import type { SipHeaders as SipHeadersContract, SipRequest, SipResponse } from '../sip/types.js';
+import { SipHeaders, type SipHeadersContract, type SipRequest, type SipResponse } from '@sbc/sip';
 import { cseqOf } from './sip-fields.js';
 
 /**

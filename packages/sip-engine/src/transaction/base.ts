@@ -1,4 +1,5 @@
 import type { TransportLayer } from '../transport/types.js';
+import { checkTransition, type AnyTransitionTable, type MachineName } from './state-machines.js';
 import type { TimerValues } from './timers.js';
 import type {
   ClientTransactionState,
@@ -27,6 +28,12 @@ export interface TransactionContext {
 
 type Listener = (reason: TransactionEndReason) => void;
 
+/** The figure a transaction follows: its name (for errors) and its table of legal moves. */
+export interface StateMachine {
+  readonly name: MachineName;
+  readonly table: AnyTransitionTable;
+}
+
 /**
  * State, two timer slots and termination shared by the four state machines. Every transaction has at
  * most one retransmission timer (A, E or G) and one state timer (B, D, F, H, I, J, K, L, M or the
@@ -45,9 +52,15 @@ export abstract class TransactionBase<S extends ServerTransactionState | ClientT
     readonly key: string,
     readonly side: 'client' | 'server',
     readonly method: string,
+    private readonly machine: StateMachine,
     initial: S,
   ) {
     this.current = initial;
+  }
+
+  /** Moves to `to`, throwing `IllegalTransitionError` when the machine's figure has no such arrow. */
+  protected transition(to: S): void {
+    this.current = checkTransition(this.machine.name, this.machine.table, this.current, to);
   }
 
   get state(): S {
@@ -91,7 +104,7 @@ export abstract class TransactionBase<S extends ServerTransactionState | ClientT
   protected terminate(reason: TransactionEndReason): void {
     if (this.endReason !== undefined) return;
     this.endReason = reason;
-    this.current = 'terminated' as S;
+    this.transition('terminated' as S);
     this.clearRetransmit();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;

@@ -1,6 +1,6 @@
-import type { SipRequest } from '../sip/types.js';
+import type { SipRequest } from '@sbc/sip';
 import type { Peer, SendResult } from '../transport/types.js';
-import { TransactionBase, type TransactionContext } from './base.js';
+import { TransactionBase, type StateMachine, type TransactionContext } from './base.js';
 import { retainable } from './sip-fields.js';
 import type { TimerValues } from './timers.js';
 import type { ClientTransaction, ClientTransactionHandlers, ClientTransactionState } from './types.js';
@@ -21,9 +21,10 @@ export abstract class ClientTransactionBase
     readonly request: SipRequest,
     readonly destination: Peer,
     protected readonly handlers: ClientTransactionHandlers,
+    machine: StateMachine,
     initial: ClientTransactionState,
   ) {
-    super(ctx, key, 'client', request.method, initial);
+    super(ctx, key, 'client', request.method, machine, initial);
     this.reliable = destination.protocol !== 'udp';
     this.t = ctx.timers(this.reliable);
   }

@@ -30,3 +30,15 @@ export class TransactionLayerStoppedError extends Error {
     super('the transaction layer is stopped');
   }
 }
+
+/** A transaction was asked to move between two states its RFC 3261 / RFC 6026 figure does not connect. */
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+  constructor(
+    readonly machine: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`${machine} transaction: no transition from ${from} to ${to}`);
+  }
+}

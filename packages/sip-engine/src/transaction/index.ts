@@ -1,5 +1,6 @@
 export { createTransactionLayer } from './layer.js';
 export {
+  IllegalTransitionError,
   InvalidClientRequestError,
   InvalidResponseStatusError,
   TransactionLayerStoppedError,

@@ -1,9 +1,12 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, Peer } from '../transport/types.js';
 import { ackForNon2xx } from './ack.js';
 import type { TransactionContext } from './base.js';
 import { ClientTransactionBase } from './client-base.js';
+import { INVITE_CLIENT } from './state-machines.js';
 import type { ClientTransactionHandlers } from './types.js';
+
+const MACHINE = { name: 'INVITE client', table: INVITE_CLIENT } as const;
 
 /**
  * INVITE client transaction: RFC 3261 §17.1.1 (Figure 5) as corrected by RFC 6026 §7.2 (Accepted
@@ -21,7 +24,7 @@ export class InviteClientTransaction extends ClientTransactionBase {
     destination: Peer,
     handlers: ClientTransactionHandlers,
   ) {
-    super(ctx, key, id, request, destination, handlers, 'calling');
+    super(ctx, key, id, request, destination, handlers, MACHINE, 'calling');
     this.timerAInterval = this.t.A;
   }
 
@@ -42,18 +45,18 @@ export class InviteClientTransaction extends ClientTransactionBase {
       case 'proceeding':
         if (status < 200) {
           this.clearRetransmit();
-          this.current = 'proceeding';
+          this.transition('proceeding');
           // Timer B only runs in calling; from here the proceeding limit bounds the wait.
           this.armState(this.ctx.proceedingLimitMs, () => this.onProceedingLimit());
           this.deliver(inbound);
         } else if (status < 300) {
           this.clearRetransmit();
-          this.current = 'accepted';
+          this.transition('accepted');
           this.armState(this.t.M, () => this.terminate('completed'));
           this.deliver(inbound);
         } else {
           this.clearRetransmit();
-          this.current = 'completed';
+          this.transition('completed');
           this.ack = ackForNon2xx(this.request, inbound.message);
           this.sendAck(false);
           this.deliver(inbound);

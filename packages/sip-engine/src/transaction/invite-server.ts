@@ -1,9 +1,12 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, SendResult } from '../transport/types.js';
 import { TransactionBase, type TransactionContext } from './base.js';
 import { InvalidResponseStatusError, TransactionStateError } from './errors.js';
+import { INVITE_SERVER } from './state-machines.js';
 import type { TimerValues } from './timers.js';
 import type { ServerTransaction, ServerTransactionState } from './types.js';
+
+const MACHINE = { name: 'INVITE server', table: INVITE_SERVER } as const;
 
 /**
  * INVITE server transaction: RFC 3261 §17.2.1 (Figure 7) as corrected by RFC 6026 §7.1 (Accepted
@@ -23,7 +26,7 @@ export class InviteServerTransaction
     readonly id: string,
     readonly request: Inbound<SipRequest>,
   ) {
-    super(ctx, id, 'server', 'INVITE', 'proceeding');
+    super(ctx, id, 'server', 'INVITE', MACHINE, 'proceeding');
     this.reliable = request.source.protocol !== 'udp';
     this.t = ctx.timers(this.reliable);
     this.timerGInterval = this.t.G;
@@ -41,13 +44,14 @@ export class InviteServerTransaction
       return Promise.reject(new TransactionStateError(this.id, this.current, status));
     this.last = response;
     if (status < 200) {
+      this.transition('proceeding');
       this.armState(this.ctx.proceedingLimitMs, () => this.terminate('timeout'));
     } else if (status < 300) {
       // RFC 6026 §7.1: the TU retransmits the 2xx; the transaction absorbs INVITE retransmissions until Timer L.
-      this.current = 'accepted';
+      this.transition('accepted');
       this.armState(this.t.L, () => this.terminate('completed'));
     } else {
-      this.current = 'completed';
+      this.transition('completed');
       if (!this.reliable) this.armRetransmit(this.timerGInterval, () => this.onTimerG());
       this.armState(this.t.H, () => this.onTimerH());
     }
@@ -68,7 +72,7 @@ export class InviteServerTransaction
     if (this.current === 'confirmed') return true;
     if (this.current !== 'completed') return false;
     this.clearRetransmit();
-    this.current = 'confirmed';
+    this.transition('confirmed');
     this.armState(this.t.I, () => this.terminate('completed'));
     return true;
   }

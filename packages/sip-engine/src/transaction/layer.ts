@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, Peer, SendResult, TransportLayer } from '../transport/types.js';
 import type { TransactionBase, TransactionContext } from './base.js';
 import { InvalidClientRequestError, TransactionLayerStoppedError } from './errors.js';

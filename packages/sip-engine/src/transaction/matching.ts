@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import { BRANCH_COOKIE, cseqOf, tagOf, topVia, type TopVia } from './sip-fields.js';
 
 /** RFC 3261 §8.1.1.7: only branches with the magic cookie are unique transaction ids. */

@@ -1,8 +1,11 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, Peer } from '../transport/types.js';
 import type { TransactionContext } from './base.js';
 import { ClientTransactionBase } from './client-base.js';
+import { NON_INVITE_CLIENT } from './state-machines.js';
 import type { ClientTransactionHandlers } from './types.js';
+
+const MACHINE = { name: 'non-INVITE client', table: NON_INVITE_CLIENT } as const;
 
 /**
  * Non-INVITE client transaction: RFC 3261 §17.1.2 (Figure 6), Timers E, F and K.
@@ -19,7 +22,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
     destination: Peer,
     handlers: ClientTransactionHandlers,
   ) {
-    super(ctx, key, id, request, destination, handlers, 'trying');
+    super(ctx, key, id, request, destination, handlers, MACHINE, 'trying');
     this.timerEInterval = this.t.E;
   }
 
@@ -36,12 +39,12 @@ export class NonInviteClientTransaction extends ClientTransactionBase {
   receiveResponse(inbound: Inbound<SipResponse>): void {
     if (this.current !== 'trying' && this.current !== 'proceeding') return; // completed absorbs retransmissions
     if (inbound.message.status < 200) {
-      this.current = 'proceeding';
+      this.transition('proceeding');
       this.deliver(inbound);
       return;
     }
     this.clearRetransmit();
-    this.current = 'completed';
+    this.transition('completed');
     this.deliver(inbound);
     this.armState(this.t.K, () => this.terminate('completed'));
   }

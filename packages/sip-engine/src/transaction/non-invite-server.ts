@@ -1,9 +1,12 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, SendResult } from '../transport/types.js';
 import { TransactionBase, type TransactionContext } from './base.js';
 import { InvalidResponseStatusError, TransactionStateError } from './errors.js';
+import { NON_INVITE_SERVER } from './state-machines.js';
 import type { TimerValues } from './timers.js';
 import type { ServerTransaction, ServerTransactionState } from './types.js';
+
+const MACHINE = { name: 'non-INVITE server', table: NON_INVITE_SERVER } as const;
 
 /**
  * Non-INVITE server transaction: RFC 3261 §17.2.2 (Figure 8), Timer J.
@@ -21,7 +24,7 @@ export class NonInviteServerTransaction
     readonly id: string,
     readonly request: Inbound<SipRequest>,
   ) {
-    super(ctx, id, 'server', request.message.method, 'trying');
+    super(ctx, id, 'server', request.message.method, MACHINE, 'trying');
     this.t = ctx.timers(request.source.protocol !== 'udp');
     this.armState(ctx.proceedingLimitMs, () => this.terminate('timeout'));
   }
@@ -38,11 +41,11 @@ export class NonInviteServerTransaction
     }
     this.last = response;
     if (status < 200) {
-      this.current = 'proceeding';
+      this.transition('proceeding');
       this.armState(this.ctx.proceedingLimitMs, () => this.terminate('timeout'));
       return this.send(response);
     }
-    this.current = 'completed';
+    this.transition('completed');
     const sending = this.send(response);
     // Timer J is 0 over reliable transports: end once the send has settled, so a failure is reported as such.
     if (this.t.J === 0)

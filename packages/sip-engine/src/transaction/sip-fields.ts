@@ -2,16 +2,19 @@
  * The few header facts the transaction layer reads, on top of src/sip, so that matching stays a
  * short string key per message.
  */
-import { tryParseCSeq } from '../sip/cseq.js';
-import { formatHost } from '../sip/grammar.js';
-import { BRANCH_MAGIC_COOKIE } from '../sip/ids.js';
-import { ownCopy } from '../sip/parser.js';
-import { tagOf as tagOfNameAddr } from '../sip/name-addr.js';
-import type { CSeq, SipHeaders } from '../sip/types.js';
-import { topVia as parseTopVia } from '../sip/via.js';
+import {
+  tryParseCSeq,
+  formatHost,
+  BRANCH_MAGIC_COOKIE,
+  ownCopy,
+  tagOf as tagOfNameAddr,
+  topVia as parseTopVia,
+  type CSeq,
+  type SipHeadersContract as SipHeaders,
+} from '@sbc/sip';
 import type { LocalEndpoint, SendResult } from '../transport/types.js';
 
-export { newBranch } from '../sip/ids.js';
+export { newBranch } from '@sbc/sip';
 
 /** RFC 3261 §8.1.1.7 magic cookie. */
 export const BRANCH_COOKIE = BRANCH_MAGIC_COOKIE;

@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../sip/types.js';
+import type { SipRequest, SipResponse } from '@sbc/sip';
 import type { Inbound, Peer, SendResult, TransportLayer } from '../transport/types.js';
 
 /** RFC 3261 §17.1.1.1 timer values in milliseconds (defaults 500 / 4000 / 5000). */

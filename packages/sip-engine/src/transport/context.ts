@@ -1,4 +1,4 @@
-import type { ParseLimits } from '../sip/types.js';
+import type { ParseLimits } from '@sbc/sip';
 import type { TransportLogger, TransportObserver } from './options.js';
 import type { LocalEndpoint, Peer, TransportProtocol } from './types.js';
 

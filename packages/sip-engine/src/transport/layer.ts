@@ -1,10 +1,18 @@
-import { canonicalHeaderKey, SipHeaders } from '../sip/headers.js';
-import { tagOf, tryParseNameAddr } from '../sip/name-addr.js';
-import { DEFAULT_PARSE_LIMITS, parseMessage } from '../sip/parser.js';
-import { newTag } from '../sip/ids.js';
-import { serializeMessage } from '../sip/serializer.js';
-import type { ParseLimits, SipHeaders as SipHeadersContract, SipRequest, SipResponse } from '../sip/types.js';
-import { topVia } from '../sip/via.js';
+import {
+  canonicalHeaderKey,
+  SipHeaders,
+  tagOf,
+  tryParseNameAddr,
+  DEFAULT_PARSE_LIMITS,
+  parseMessage,
+  newTag,
+  serializeMessage,
+  topVia,
+  type ParseLimits,
+  type SipHeadersContract,
+  type SipRequest,
+  type SipResponse,
+} from '@sbc/sip';
 import {
   defaultAdvertisedAddress,
   defaultPort,

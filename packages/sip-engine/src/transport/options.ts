@@ -1,4 +1,4 @@
-import type { ParseLimits, SipMessage } from '../sip/types.js';
+import type { ParseLimits, SipMessage } from '@sbc/sip';
 import type { TransportProtocol } from './types.js';
 
 /** pino-compatible logger: only these four methods are used. */

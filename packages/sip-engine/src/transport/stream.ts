@@ -6,7 +6,7 @@ import {
   type Socket,
 } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { SipStreamFramer } from '../sip/framer.js';
+import { SipStreamFramer } from '@sbc/sip';
 import { familyOf, isWildcard } from './addresses.js';
 import { asError, type Connection, type LayerContext } from './context.js';
 import { PeerUnreachableError, TransportBindError, TransportConfigError } from './errors.js';

@@ -1,4 +1,4 @@
-import type { SipMessage, SipRequest, SipResponse } from '../sip/types.js';
+import type { SipMessage, SipRequest, SipResponse } from '@sbc/sip';
 
 export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 

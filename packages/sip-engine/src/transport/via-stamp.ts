@@ -1,6 +1,11 @@
-import { SipHeaders as SipHeaderList, splitHeaderList } from '../sip/headers.js';
-import type { SipHeaders, SipRequest } from '../sip/types.js';
-import { formatVia, tryParseVia } from '../sip/via.js';
+import {
+  SipHeaders as SipHeaderList,
+  splitHeaderList,
+  formatVia,
+  tryParseVia,
+  type SipHeadersContract as SipHeaders,
+  type SipRequest,
+} from '@sbc/sip';
 import { sameAddress } from './addresses.js';
 import type { Peer } from './types.js';
 

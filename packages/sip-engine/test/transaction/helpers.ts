@@ -3,8 +3,7 @@
  * lets a test make sends fail, a TransactionUser and client handlers that record what they are given,
  * and builders for SIP messages.
  */
-import { SipHeaders } from '../../src/sip/headers.js';
-import type { SipRequest, SipResponse } from '../../src/sip/types.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '@sbc/sip';
 import type {
   ClientTransactionHandlers,
   ServerTransaction,

@@ -6,8 +6,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeTcpPort, runSipp, startSipp, waitUntil, type SippOptions, type SippRun } from '@sbc/testkit';
-import { createRequest, newCallId, newTag, responseTo, SipHeaders } from '../../src/sip/index.js';
-import type { SipRequest, SipResponse } from '../../src/sip/types.js';
+import {
+  createRequest,
+  newCallId,
+  newTag,
+  responseTo,
+  SipHeaders,
+  type SipRequest,
+  type SipResponse,
+} from '@sbc/sip';
 import { createTransactionLayer } from '../../src/transaction/index.js';
 import type {
   ClientTransactionHandlers,

@@ -1,7 +1,14 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
-import { createRequest, newBranch, newCallId, newTag, parseMessage } from '../../src/sip/index.js';
-import type { SipMessage, SipRequest } from '../../src/sip/index.js';
+import {
+  createRequest,
+  newBranch,
+  newCallId,
+  newTag,
+  parseMessage,
+  type SipMessage,
+  type SipRequest,
+} from '@sbc/sip';
 import { createTransportLayer } from '../../src/transport/index.js';
 import type {
   Inbound,

@@ -1,6 +1,6 @@
 import { runSipp, scenarioPath } from '@sbc/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { responseTo } from '../../src/sip/index.js';
+import { responseTo } from '@sbc/sip';
 import { createTransportLayer, type TransportLayer } from '../../src/transport/index.js';
 
 let layer: TransportLayer;

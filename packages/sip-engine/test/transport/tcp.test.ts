@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCallId, responseTo, SipStreamFramer, topVia } from '../../src/sip/index.js';
-import type { SipRequest, SipResponse } from '../../src/sip/index.js';
+import { newCallId, responseTo, SipStreamFramer, topVia, type SipRequest, type SipResponse } from '@sbc/sip';
 import type { Inbound, TransportLayer } from '../../src/transport/index.js';
 import { PeerUnreachableError } from '../../src/transport/index.js';
 import {

@@ -5,8 +5,15 @@ import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@sbc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { createRequest, newTag, parseMessage, responseTo, topVia } from '../../src/sip/index.js';
-import type { SipRequest, SipResponse } from '../../src/sip/index.js';
+import {
+  createRequest,
+  newTag,
+  parseMessage,
+  responseTo,
+  topVia,
+  type SipRequest,
+  type SipResponse,
+} from '@sbc/sip';
 import type { Inbound, TransportLayer } from '../../src/transport/index.js';
 import {
   createTransportLayer,

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newCallId, parseVia, responseTo, tagOf, topVia } from '../../src/sip/index.js';
-import type { SipRequest, SipResponse } from '../../src/sip/index.js';
+import { newCallId, parseVia, responseTo, tagOf, topVia, type SipRequest, type SipResponse } from '@sbc/sip';
 import type { Inbound, TransportLayer } from '../../src/transport/index.js';
 import { TransportBindError } from '../../src/transport/index.js';
 import {

@@ -25,7 +25,9 @@ import {
   quote,
   reasonPhrase,
   responseTo,
+  setToTag,
   splitHeaderList,
+  stripTag,
   tagOf,
   topVia,
   tryParseCSeq,
@@ -33,7 +35,7 @@ import {
   tryParseUri,
   tryParseVia,
   unquote,
-} from '../../src/sip/index.js';
+} from '../src/index.js';
 
 describe('SipHeaders', () => {
   it('looks names up case-insensitively and through compact forms', () => {
@@ -323,6 +325,26 @@ describe('name-addr', () => {
     expect(tagOf('sip:a@b ; TAG = up')).toBe('up');
     expect(tagOf('<sip:a@b>')).toBeUndefined();
     expect(tagOf('not a name-addr;tag=x')).toBeUndefined();
+  });
+
+  it('stripTag leaves the dialog URI (RFC 3261 §12.1)', () => {
+    expect(stripTag('"A" <sip:a@127.0.0.1>;tag=abc;x=1')).toBe('"A" <sip:a@127.0.0.1>;x=1');
+    expect(stripTag('<sip:a@127.0.0.1>;TAG=abc')).toBe('<sip:a@127.0.0.1>');
+    expect(stripTag('<sip:a@127.0.0.1>')).toBe('<sip:a@127.0.0.1>');
+  });
+
+  it('setToTag adds a To-tag once (RFC 3261 §8.2.6.2)', () => {
+    const request = createRequest('OPTIONS', 'sip:b@127.0.0.2', {
+      Via: 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1',
+      From: '<sip:a@127.0.0.1>;tag=f',
+      To: '<sip:b@127.0.0.2>',
+      'Call-ID': 'c',
+      CSeq: '1 OPTIONS',
+    });
+    const response = responseTo(request, 200);
+    setToTag(response, 't1');
+    setToTag(response, 't2');
+    expect(response.headers.get('to')).toBe('<sip:b@127.0.0.2>;tag=t1');
   });
 });
 

@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/sip/parser.js';
-import { parseCSeq } from '../../src/sip/cseq.js';
-import { parseNameAddr, tagOf } from '../../src/sip/name-addr.js';
-import { parseUri } from '../../src/sip/uri.js';
-import { parseVia } from '../../src/sip/via.js';
-import type { SipMessage, SipRequest, SipResponse } from '../../src/sip/types.js';
+import { parseMessage } from '../src/parser.js';
+import { parseCSeq } from '../src/cseq.js';
+import { parseNameAddr, tagOf } from '../src/name-addr.js';
+import { parseUri } from '../src/uri.js';
+import { parseVia } from '../src/via.js';
+import type { SipMessage, SipRequest, SipResponse } from '../src/types.js';
 
-const dir = new URL('../fixtures/torture/', import.meta.url);
+const dir = new URL('./fixtures/torture/', import.meta.url);
 const load = (name: string): Buffer => readFileSync(new URL(`${name}.sip`, dir));
 
 function parsed(name: string): SipMessage {

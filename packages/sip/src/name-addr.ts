@@ -106,3 +106,8 @@ export function tagOf(nameAddrValue: string): string | undefined {
   const tag = tryParseNameAddr(nameAddrValue)?.params.get('tag');
   return tag ? tag : undefined;
 }
+
+/** A From/To value without its `tag` parameter (the dialog's local or remote URI, RFC 3261 §12.1). */
+export function stripTag(nameAddrValue: string): string {
+  return nameAddrValue.replace(/;\s*tag=[^;>]*/i, '');
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SipStreamFramer, parseMessage, type FramedItem } from '../../src/sip/index.js';
+import { SipStreamFramer, parseMessage, type FramedItem } from '../src/index.js';
 
 function message(id: number, body = ''): Buffer {
   return Buffer.from(

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PARSE_LIMITS,
-  parseMessage,
-  parseVia,
-  serializeMessage,
-  tagOf,
-} from '../../src/sip/index.js';
-import type { SipMessage, SipParseFailure } from '../../src/sip/index.js';
+import { DEFAULT_PARSE_LIMITS, parseMessage, parseVia, serializeMessage, tagOf } from '../src/index.js';
+import type { SipMessage, SipParseFailure } from '../src/index.js';
 
 const BASE = [
   'OPTIONS sip:bob@127.0.0.2 SIP/2.0',

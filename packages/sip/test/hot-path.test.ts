@@ -1,8 +1,8 @@
 // The allocation-saving paths the benchmark led to (bench/): they must agree with the plain ones.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalHeaderKey, parseMessage, tryParseUri } from '../../src/sip/index.js';
-import { uriShape } from '../../src/sip/uri.js';
+import { canonicalHeaderKey, parseMessage, tryParseUri } from '../src/index.js';
+import { uriShape } from '../src/uri.js';
 
 const URIS = [
   'sip:alice@example.com',

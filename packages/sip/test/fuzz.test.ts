@@ -15,10 +15,10 @@ import {
   tryParseUri,
   tryParseVia,
   type SipMessage,
-} from '../../src/sip/index.js';
+} from '../src/index.js';
 
 const RUNS = 2000;
-const fixturesDir = new URL('../fixtures/torture/', import.meta.url);
+const fixturesDir = new URL('./fixtures/torture/', import.meta.url);
 const fixtures = readdirSync(fixturesDir)
   .filter((f) => f.endsWith('.sip'))
   .map((f) => readFileSync(new URL(f, fixturesDir)));

@@ -82,3 +82,9 @@ export function responseTo(
   }
   return { kind: 'response', status, reason: reason ?? reasonPhrase(status), headers, body: EMPTY_BODY };
 }
+
+/** Adds `;tag=` to the To header of a response unless it has one (RFC 3261 §8.2.6.2). */
+export function setToTag(response: SipResponse, tag: string): void {
+  const to = response.headers.get('to') ?? '';
+  if (!tagOf(to)) response.headers.set('To', `${to};tag=${tag}`);
+}
