@@ -111,6 +111,7 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
         acceptAndTranscode: r.acceptAndTranscode ?? (r.acceptG729 ? ['g729'] : undefined),
         recordAllCalls: r.recordAllCalls,
       },
+      recordingNoAnswerTimeoutMs: r.recordingNoAnswerTimeoutSeconds * 1000,
       fullMediaRelease: r.fullMediaRelease,
       maxAttempts: fs.maxAttempts,
       answerTimeoutMs: fs.answerTimeoutMs,

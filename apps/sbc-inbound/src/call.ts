@@ -15,6 +15,7 @@ import {
 } from '@sbc/service';
 import { dtmfRelayBody, type Dtmf } from './dialog/dtmf.js';
 import { handleInfo, type DtmfCarriage } from './dialog/info.js';
+import { CallRecorder, type RecorderDeps } from './dialog/recording.js';
 import { handleCallerRefer, handleFeatureServerRefer, type ReferDeps } from './dialog/refer.js';
 import { inDialogHeaders } from './headers.js';
 import type { CallMedia, Side } from './media/call-media.js';
@@ -52,6 +53,8 @@ export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer' | '
    * function is called; absent when the SBC does not listen for them.
    */
   callerDigits?: (handler: DtmfEventHandler) => () => void;
+  /** SIPREC client: the call's part of the metadata and JAMBONES_RECORDING_NO_ANSWER_TIMEOUT. */
+  recording: Pick<RecorderDeps, 'call' | 'noAnswerTimeoutMs'>;
 };
 
 /**
@@ -76,6 +79,8 @@ export class ConnectedCall implements ReplaceableCall {
   private readonly retired = new WeakSet<Dialog>();
   private mediaPathNow: MediaPath = 'full';
   private readonly stopCallerDigits: () => void;
+  /** SIPREC recording driven by the feature server's INFOs. */
+  readonly recorder: CallRecorder;
   /**
    * Digits of the caller's INFOs that rtpengine played towards the feature server, with when they
    * end: rtpengine reports these too, as the caller's, and the feature server already has them.
@@ -90,6 +95,12 @@ export class ConnectedCall implements ReplaceableCall {
     private readonly context: CallContext,
   ) {
     this.legs = { uas: legs.uas, uac: legs.uac };
+    this.recorder = new CallRecorder({
+      ...context.recording,
+      media,
+      log,
+      createUac: (uri, options) => context.createUac(uri, options),
+    });
     this.listen('caller', legs.uas);
     this.listen('featureServer', legs.uac);
     // jambonz sbc-inbound #139: the caller's RFC 2833 digits also reach the feature server as INFO.
@@ -179,9 +190,12 @@ export class ConnectedCall implements ReplaceableCall {
     for (const method of RELAYED) dialog.on(method, (req, res) => void this.relay(otherSide, req, res));
     const relay = (req: SrfRequest, res: SrfResponse) => this.relay(otherSide, req, res);
     const passDtmf = (from: Side, dtmf: Dtmf & { volume?: number }) => this.passDtmf(from, dtmf);
+    const recording = (command: Parameters<CallRecorder['handle']>[0], req: SrfRequest) =>
+      this.recorder.handle(command, req);
     dialog.on(
       'info',
-      (req, res) => void handleInfo({ media: this.media, log: this.log, relay, passDtmf }, side, req, res),
+      (req, res) =>
+        void handleInfo({ media: this.media, log: this.log, relay, passDtmf, recording }, side, req, res),
     );
     const refer = side === 'caller' ? handleCallerRefer : handleFeatureServerRefer;
     dialog.on('refer', (req, res) => void refer(this.referDeps(), req, res));
@@ -275,6 +289,7 @@ export class ConnectedCall implements ReplaceableCall {
   private end(end: CallEnd, bye?: SrfRequest): Promise<void> {
     this.ending ??= (async () => {
       this.stopCallerDigits();
+      this.recorder.stop();
       const hangUp = (dialog: Dialog) =>
         dialog.connected
           ? dialog.destroy(bye ? { headers: inDialogHeaders(bye) } : {}).catch((err: unknown) => {

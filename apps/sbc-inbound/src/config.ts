@@ -194,6 +194,13 @@ export const inboundSchema = {
       recordAllCalls: envVar
         .bool('JAMBONES_RECORD_ALL_CALLS', 'rtpengine records every call (record call: yes)')
         .default(false),
+      recordingNoAnswerTimeoutSeconds: envVar
+        .int(
+          'JAMBONES_RECORDING_NO_ANSWER_TIMEOUT',
+          'seconds a SIPREC recording command may take before its INFO is answered 400',
+          { min: 1, max: 60 },
+        )
+        .default(2),
       dtmfListenPort: envVar
         .int(
           'DTMF_LISTEN_PORT',

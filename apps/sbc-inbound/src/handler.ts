@@ -11,6 +11,7 @@
  * and a draining instance answers 503 + Retry-After instead of taking new calls.
  */
 import { performance } from 'node:perf_hooks';
+import { tryParseNameAddr } from '@sbc/sip';
 import {
   batchWritesThisTurn,
   callLogger,
@@ -42,6 +43,8 @@ import { siprecBody } from './siprec.js';
 export interface InviteHandlerOptions {
   limits: LimitOptions;
   media: MediaOptions;
+  /** JAMBONES_RECORDING_NO_ANSWER_TIMEOUT (ms): a SIPREC command's longest wait for the SRS. */
+  recordingNoAnswerTimeoutMs: number;
   /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: keep the caller's SDP (`a_sdp:<Call-ID>`), obey release-media-entirely. */
   fullMediaRelease: boolean;
   maxAttempts: number;
@@ -225,6 +228,18 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         createUac: (uri, uacOptions) => deps.srf.createUAC(uri, uacOptions),
         createUas: (uasReq, uasRes, uasOptions) => deps.srf.createUAS(uasReq, uasRes, uasOptions),
         callerDtmf: route.dtmfType === 'info' ? 'info' : 'rfc2833',
+        recording: {
+          noAnswerTimeoutMs: options.recordingNoAnswerTimeoutMs,
+          call: {
+            sipCallId: callId,
+            fromAor: tryParseNameAddr(req.get('From') ?? '')?.uri ?? '',
+            toAor: tryParseNameAddr(req.get('To') ?? '')?.uri ?? '',
+            callingNumber: invite.callingNumber,
+            calledNumber: invite.did,
+            originator: route.originator,
+            carrier: route.trunk,
+          },
+        },
         ...(deps.dtmfEvents && {
           callerDigits: (handler) => deps.dtmfEvents!.subscribe(callId, callInvite.fromTag, handler),
         }),

@@ -5,6 +5,7 @@
  * that sends PCMA towards rtpengine and logs what it receives, so each test sees what each party
  * really hears.
  */
+import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
 import {
@@ -31,6 +32,7 @@ afterAll(async () => {
 
 const FS_ADDRESS = '127.0.1.10';
 const CALLER_ADDRESS = JAMBONZ.ip.westco;
+const SRS_ADDRESS = '127.0.1.30';
 
 /** The responses a sipp got to its requests with CSeq `cseq`. */
 function answersTo(messages: string, cseq: string): string[] {
@@ -61,6 +63,8 @@ describe('in-dialog requests of a carrier call', () => {
     fsScenario: string,
     /** Called once both probes send, e.g. to have one of them send a digit. */
     whileTalking?: (probes: { caller: RtpProbe; featureServer: RtpProbe }) => void,
+    /** More keys for the feature server's scenario. */
+    fsKeys: Record<string, string | number> = {},
   ): Promise<Call> {
     const [callerProbe, fsProbe] = await Promise.all([
       RtpProbe.open(CALLER_ADDRESS),
@@ -70,8 +74,8 @@ describe('in-dialog requests of a carrier call', () => {
       const fs = await startSipp({
         scenario: scenario(fsScenario),
         localAddress: FS_ADDRESS,
-        keys: { rtp_ip: fsProbe.address, rtp_port: fsProbe.port },
-        timeoutMs: 12_000,
+        keys: { rtp_ip: fsProbe.address, rtp_port: fsProbe.port, ...fsKeys },
+        timeoutMs: 15_000,
       });
       await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
       const caller = runSipp({
@@ -81,7 +85,7 @@ describe('in-dialog requests of a carrier call', () => {
         users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
         keys: { rtp_ip: callerProbe.address, rtp_port: callerProbe.port },
         extraArgs: ['-s', '+16173333456'],
-        timeoutMs: 12_000,
+        timeoutMs: 15_000,
       });
       let callId = '';
       let streams: { caller: QueriedStream; featureServer: QueriedStream } | undefined;
@@ -345,6 +349,85 @@ describe('in-dialog requests of a carrier call', () => {
       caller.close();
       transferTarget.close();
       await other.stop();
+    }
+  });
+
+  it('SIPREC client: start / pause / resume / stop from the feature server; the SRS gets the multipart INVITE and both parties’ media, none while paused', async () => {
+    const [srsProbe1, srsProbe2] = await Promise.all([
+      RtpProbe.open(SRS_ADDRESS),
+      RtpProbe.open(SRS_ADDRESS),
+    ]);
+    const srs = await startSipp({
+      scenario: scenario('dlg-srs'),
+      localAddress: SRS_ADDRESS,
+      keys: { rtp_ip: SRS_ADDRESS, rtp_port: srsProbe1.port, rtp_port2: srsProbe2.port },
+      timeoutMs: 15_000,
+    });
+    try {
+      const call = await runCall('dlg-caller-talk-long', 'dlg-fs-record', undefined, {
+        srs_url: `sip:srs@${SRS_ADDRESS}:${srs.localPort}`,
+      });
+      expect(call.caller.ok, call.caller.describe()).toBe(true);
+      expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+      const srsResult = await srs.done;
+      expect(srsResult.ok, srsResult.describe()).toBe(true);
+      const fsMessages = call.featureServer.messages;
+      // start 200, a second start 400, pause 200, resume 200, stop 200, a second stop 400.
+      expect(
+        ['1', '2', '3', '4', '5', '6'].map((n) => answersTo(fsMessages, `${n} INFO`)[0]?.slice(8, 11)),
+      ).toEqual(['200', '400', '200', '200', '200', '400']);
+
+      // RFC 7866: Require: siprec, a multipart body with the SDP (m-lines labelled) and the metadata.
+      const invites = allLogged(srsResult.messages, 'INVITE sip:');
+      expect(invites).toHaveLength(3);
+      const invite = invites[0]!;
+      expect(invite).toMatch(/\nRequire: siprec\s*\n/);
+      expect(invite).toMatch(/\nContent-Type: multipart\/mixed;boundary=uniqueBoundary\s*\n/);
+      expect(invite).toMatch(/\nX-Custom: hello srs\s*\n/);
+      expect(invite).toMatch(
+        /Content-Type: application\/sdp[\s\S]*m=audio[\s\S]*a=label:1[\s\S]*m=audio[\s\S]*a=label:2/,
+      );
+      expect(invite).toMatch(/Content-Type: application\/rs-metadata\+xml/);
+      expect(invite).toMatch(/<jb:callsid>call-sid-srs-test<\/jb:callsid>/);
+      expect(invite).toMatch(/<jb:recordingid>rec-1<\/jb:recordingid>/);
+      expect(invite).toMatch(/<jb:callingnumber>15085551212<\/jb:callingnumber>/);
+      expect(invite).toMatch(/<nameID aor="sip:15085551212@/);
+      // Pause and resume re-INVITEs: inactive, then sendonly again.
+      expect(invites[1]).toMatch(/a=inactive/);
+      expect(invites[1]).not.toMatch(/a=sendonly/);
+      expect(invites[2]).toMatch(/a=sendonly/);
+
+      // The SRS heard both parties (one stream each) and nothing for about the second of the pause.
+      expect(srsProbe1.audioBetween(0, Date.now())).toBeGreaterThan(40);
+      expect(srsProbe2.audioBetween(0, Date.now())).toBeGreaterThan(40);
+      for (const probe of [srsProbe1, srsProbe2]) {
+        const gap = probe.longestAudioGap();
+        expect(gap.ms).toBeGreaterThan(700);
+        expect(gap.ms).toBeLessThan(2500);
+      }
+      // ... while the parties kept hearing each other.
+      expect(call.callerProbe.longestAudioGap().ms).toBeLessThan(500);
+      expect(call.fsProbe.longestAudioGap().ms).toBeLessThan(500);
+    } finally {
+      srsProbe1.close();
+      srsProbe2.close();
+    }
+  });
+
+  it('SIPREC client: an SRS that never answers gets the feature server a 400 after JAMBONES_RECORDING_NO_ANSWER_TIMEOUT, and the call goes on', async () => {
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, SRS_ADDRESS, resolve));
+    try {
+      const call = await runCall('dlg-caller-talk', 'dlg-fs-record-no-srs', undefined, {
+        srs_url: `sip:srs@${SRS_ADDRESS}:${silent.address().port}`,
+      });
+      expect(call.caller.ok, call.caller.describe()).toBe(true);
+      expect(call.featureServer.ok, call.featureServer.describe()).toBe(true);
+      expect(answersTo(call.featureServer.messages, '1 INFO')[0]).toMatch(/^SIP\/2\.0 400/);
+      // Two-way audio to the end.
+      expect(call.callerProbe.longestAudioGap().ms).toBeLessThan(500);
+    } finally {
+      silent.close();
     }
   });
 

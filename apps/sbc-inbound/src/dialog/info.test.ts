@@ -21,11 +21,21 @@ describe('infoAction', () => {
     });
   });
 
+  it('takes the four SIPREC commands, exactly as jambonz names them', () => {
+    expect(infoAction('featureServer', info({ 'X-Reason': 'startCallRecording' }))).toEqual({
+      kind: 'recording',
+      command: 'start',
+    });
+    expect(infoAction('featureServer', info({ 'X-Reason': 'resumeCallRecording' }))).toEqual({
+      kind: 'recording',
+      command: 'resume',
+    });
+    expect(infoAction('featureServer', info({ 'X-Reason': 'fooCallRecording' }))).toEqual({ kind: 'relay' });
+  });
+
   it('relays anything else, and a caller’s X-Reason is no command', () => {
     expect(infoAction('featureServer', info({}))).toEqual({ kind: 'relay' });
-    expect(infoAction('featureServer', info({ 'X-Reason': 'startCallRecording' }))).toEqual({
-      kind: 'relay',
-    });
+    expect(infoAction('featureServer', info({ 'X-Reason': 'app-event' }))).toEqual({ kind: 'relay' });
     expect(infoAction('caller', info({ 'X-Reason': 'mute' }))).toEqual({ kind: 'relay' });
   });
 

@@ -4,12 +4,13 @@
  * DTMF) in rtpengine, `…Dtmf…` sends a digit to the caller. From the caller, a DTMF INFO
  * (`application/dtmf-relay`, `application/dtmf`) is a digit for the feature server. How a digit
  * travels (an RFC 2833 event played by rtpengine, or an INFO) is the call's choice (`passDtmf`).
- * Everything else (including `X-Reason: …CallRecording…`, not handled yet) is relayed to the other
- * leg as it is.
+ * `…CallRecording` commands drive the SIPREC client (dialog/recording.ts). Everything else is relayed
+ * to the other leg as it is.
  */
 import type { Logger, SrfRequest, SrfResponse } from '@sbc/service';
 import type { CallMedia, Side } from '../media/call-media.js';
 import { isDtmfContentType, parseDtmf, type Dtmf } from './dtmf.js';
+import { recordingCommandOf, type RecordingCommand } from './recording.js';
 
 /** How a digit reached the other party. */
 export type DtmfCarriage = 'rfc2833' | 'info';
@@ -22,6 +23,8 @@ export interface InfoDeps {
   /** Sends a digit from `from` to the other party; `volume` in -dBm0 for RFC 2833. */
   passDtmf: (from: Side, dtmf: Dtmf & { volume?: number }) => Promise<DtmfCarriage>;
   log: Logger;
+  /** Carries out a SIPREC command (dialog/recording.ts); resolves with the INFO's status. */
+  recording: (command: RecordingCommand, req: SrfRequest) => Promise<number>;
   /** Relays the INFO to the other leg and its answer back (the generic in-dialog relay). */
   relay: (req: SrfRequest, res: SrfResponse) => Promise<void>;
 }
@@ -31,6 +34,7 @@ export type InfoAction =
   | { kind: 'mute' | 'unmute' }
   | { kind: 'dtmf'; dtmf: Dtmf; volume?: number }
   | { kind: 'malformed-dtmf' }
+  | { kind: 'recording'; command: RecordingCommand }
   | { kind: 'relay' };
 
 export function infoAction(from: Side, req: Pick<SrfRequest, 'get' | 'body'>): InfoAction {
@@ -39,6 +43,8 @@ export function infoAction(from: Side, req: Pick<SrfRequest, 'get' | 'body'>): I
     if (reason === undefined) return { kind: 'relay' };
     if (reason.startsWith('mute')) return { kind: 'mute' };
     if (reason.startsWith('unmute')) return { kind: 'unmute' };
+    const command = recordingCommandOf(reason);
+    if (command) return { kind: 'recording', command };
     if (reason.includes('Dtmf')) {
       const dtmf = parseDtmf(req.body);
       return dtmf ? { kind: 'dtmf', dtmf, volume: FEATURE_SERVER_DTMF_VOLUME } : { kind: 'malformed-dtmf' };
@@ -63,6 +69,12 @@ export async function handleInfo(
     switch (action.kind) {
       case 'relay':
         return await deps.relay(req, res);
+      case 'recording': {
+        const status = await deps.recording(action.command, req);
+        log.info({ command: action.command, status }, 'recording command answered');
+        res.send(status);
+        return;
+      }
       case 'malformed-dtmf':
         log.info({ from, body: req.body }, 'DTMF INFO without a digit');
         res.send(400, 'Bad DTMF');

@@ -121,6 +121,44 @@ export class CallMedia {
     await this.pool.command(this.requireEngine(), 'playDTMF', message);
   }
 
+  /**
+   * A recording fork (SIPREC, RFC 7866): rtpengine `subscribe request` for all the call's media
+   * (`all`), plain RTP on its public interface, ICE removed. Resolves with the offer for the SRS (one
+   * m-line per party) and the subscription's tag.
+   */
+  async subscribe(): Promise<{ sdp: string; toTag: string }> {
+    const answer = await this.pool.command(this.requireEngine(), 'subscribeRequest', {
+      'call-id': this.init.callId,
+      'from-tag': this.init.callerTag,
+      flags: ['all', 'allow transcoding'],
+      'transport protocol': 'RTP/AVP',
+      ICE: 'remove',
+      interface: 'public',
+    });
+    const { sdp, 'to-tag': toTag } = answer;
+    if (typeof sdp !== 'string' || typeof toTag !== 'string')
+      throw new RtpengineUnavailableError('subscribe request answered without an SDP or a to-tag');
+    return { sdp, toTag };
+  }
+
+  /** The SRS's answer to a `subscribe` offer. */
+  async subscribed(toTag: string, sdp: string): Promise<void> {
+    await this.pool.command(this.requireEngine(), 'subscribeAnswer', {
+      'call-id': this.init.callId,
+      'to-tag': toTag,
+      sdp,
+      flags: ['allow transcoding'],
+    });
+  }
+
+  /** Ends a recording fork. */
+  async unsubscribe(toTag: string): Promise<void> {
+    await this.pool.command(this.requireEngine(), 'unsubscribe', {
+      'call-id': this.init.callId,
+      'to-tag': toTag,
+    });
+  }
+
   private requireEngine(): Rtpengine {
     if (!this.engine) throw new RtpengineUnavailableError('no rtpengine session for this call');
     return this.engine;

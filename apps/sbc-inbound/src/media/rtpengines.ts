@@ -47,7 +47,10 @@ export type RtpengineCommand =
   | 'unblockMedia'
   | 'blockDTMF'
   | 'unblockDTMF'
-  | 'playDTMF';
+  | 'playDTMF'
+  | 'subscribeRequest'
+  | 'subscribeAnswer'
+  | 'unsubscribe';
 
 export interface RtpenginePoolOptions {
   /** Fixed engines; undefined: `members()` is asked every `refreshIntervalMs`. */
