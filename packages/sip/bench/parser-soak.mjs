@@ -1,6 +1,6 @@
-// Parser soak (`pnpm soak` in packages/sip-engine, after the build; not part of `npm test`, whose fuzz
+// Parser soak (`pnpm soak` in packages/sip, after the build; not part of `npm test`, whose fuzz
 // test runs a few thousand inputs): at least 1,000,000 generated and mutated SIP messages through the
-// engine's parser (`parseMessage`, then the header helpers the engine uses on every request) and its
+// parser (`parseMessage`, then the header helpers the engine uses on every request) and its
 // stream framer (`SipStreamFramer`, fed the same inputs cut at random points). fast-check makes the
 // inputs: valid requests and responses built from SIP grammar pieces, the RFC 4475 torture messages,
 // random bytes and SIP-significant characters, each then mutated (bytes flipped, deleted, duplicated,
