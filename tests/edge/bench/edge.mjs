@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createDb, encryptPassword, schemaSql, seedAccount, seedServiceProvider } from '@sbc/db';
+import { createRedisClient } from '@sbc/redis';
 import {
   authorization,
   challengesOf,
@@ -49,7 +50,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const LEGIT_RATE = Number(process.env.BENCH_LEGIT_RATE ?? 100);
 const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 2000);
 const PHONES = Array.from({ length: 10 }, (_, i) => `127.0.0.${101 + i}`);
-const USERS_PER_PHONE = LEGIT_RATE * SECONDS * 2 + 100;
+const USERS_PER_PHONE = LEGIT_RATE * SECONDS * 3 + 100; // warm-up, alone, beside the flood
 const BAN_SECONDS = 30;
 
 /** One digest registration with a 1.2 s wait per answer: the final status, or 'none' when dropped. */
@@ -279,7 +280,12 @@ async function main() {
   };
   const cpuOf = () => cpuSeconds(engine.pid) + cpuSeconds(apps['sbc-registrar'].pid);
   // warm-up
-  await legitimate();
+  const warm = await legitimate();
+  const bansAfterWarmUp = metricValue(await engineMetrics(), 'sbc_sip_engine_rate_bans_total', {}) ?? 0;
+  console.log(
+    `[bench] warm-up: ${warm.ok} ok, ${warm.failed} failed, ${warm.retrans} retransmissions; rate bans so far: ${bansAfterWarmUp}`,
+  );
+  if (process.env.BENCH_DEBUG) console.log(appOutput());
   let cpu = cpuOf();
   const alone = await legitimate();
   const aloneCpuMs = ((cpuOf() - cpu) * 1000) / Math.max(1, alone.ok);
@@ -324,7 +330,11 @@ async function main() {
         .join('\n'),
     );
   }
-  const bannedAt = Date.now();
+  // when the registrar banned the source (the ban's bookkeeping in Redis)
+  const bans = createRedisClient({ host: redis.host, port: redis.port });
+  const details = JSON.parse((await bans.hget('blacklist-sip-ips:details', '127.0.0.201')) ?? '{}');
+  bans.disconnect();
+  const bannedAt = details.since ?? Date.now();
   const rightDropped = (await attempt(guesser, 'victim', 'right-pass', 51)) === 'none';
   const other = await attempt(neighbour, 'neighbour', 'n-pass', 1);
   let readmittedAfter = NaN;
