@@ -164,7 +164,19 @@ async function main() {
       SECRET,
       '--loglevel',
       'info',
+      // edge protection: the rate and connection limits are on by default; the bans the apps write
+      // into Redis are read back every 5 s (drachtio-server's --blacklist-redis-* options)
+      '--blacklist-redis-address',
+      '127.0.0.1',
+      '--blacklist-redis-port',
+      String(redis.port),
+      '--blacklist-redis-key',
+      'blacklist-sip-ips',
+      '--blacklist-refresh-secs',
+      '5',
     ],
+    // the private network (feature servers) is never rate-limited
+    env: { ...process.env, JAMBONES_NETWORK_CIDR: demo.private_network_cidr },
   });
   services.push(engine);
   await waitUntil(async () => engine.output().includes('control channel listening'), {

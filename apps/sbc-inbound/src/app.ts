@@ -9,13 +9,14 @@
  */
 import { NonceManager } from '@sbc/auth-hook';
 import { lookupSystemInformation, type Db } from '@sbc/db';
-import { CallCounters, EphemeralGateways, NonceStore, ServerSets, type Redis } from '@sbc/redis';
+import { CallCounters, EphemeralGateways, NonceStore, ServerSets, SourceBans, type Redis } from '@sbc/redis';
 import { lookup } from 'node:dns/promises';
 import type { Socket } from 'node:net';
 import {
   batchWritesThisTurn,
   createLogAlertSink,
   createPeriodicTask,
+  createSourceBanPolicy,
   parseNetworks,
   privateSipAddress,
   type EngineInfo,
@@ -24,6 +25,7 @@ import {
   type NetworkSet,
   type Metrics,
   type PeriodicTask,
+  type SourceBansConfig,
   type Srf,
   type SrfRequest,
   type SrfResponse,
@@ -70,6 +72,8 @@ export interface InboundOptions {
   };
   invite: InviteHandlerOptions;
   auth: DeviceAuthOptions;
+  /** Bans of sources that fail authentication (SBC_AUTH_FAILURE_LIMIT, …). */
+  bans: SourceBansConfig;
   systemInfoIntervalMs: number;
   sbcAddresses: { keepAliveMs: number; deadSeconds: number; record: boolean };
 }
@@ -124,6 +128,7 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
       legacyCrypto: config.encryption.legacyCrypto,
       retryAfterSeconds: config.retryAfterSeconds,
     },
+    bans: config.bans,
     systemInfoIntervalMs: config.systemInfoIntervalMs,
     // jambonz: a dedicated SBC (SBC_ACCOUNT_SID) does not publish its address.
     sbcAddresses: { keepAliveMs: 900_000, deadSeconds: 3600, record: config.sbcAccountSid === undefined },
@@ -263,6 +268,14 @@ export function createInbound(deps: InboundDeps): InboundApp {
     secret: options.auth.nonceSecret,
     maxAgeSeconds: options.auth.nonceMaxAgeSeconds,
   });
+  const bans = createSourceBanPolicy({
+    store: new SourceBans(redis, { key: options.bans.key }),
+    config: options.bans,
+    exempt: parseNetworks([...options.networkCidrs, ...options.bans.allow]),
+    metrics: deps.metrics,
+    alerts: records,
+    logger,
+  });
   // An engine connection that closes takes its calls with it (a restarted engine forgets its
   // dialogs; no BYE will come): release their rtpengine sessions and counters and write their CDRs.
   srf.on('close', () => {
@@ -284,6 +297,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
         options: options.auth,
         nonces,
         replayGuard: new NonceStore(redis),
+        bans,
         metrics,
         records,
         route,
@@ -346,6 +360,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
         .start()
         .catch((err: unknown) => logger.warn({ err: String(err) }, 'call directory not subscribed'));
       systemInfo.start(0);
+      bans.start();
     },
     async engineConnected(engine) {
       privateAddress = privateSipAddress(engine, options.networkCidrs);
@@ -369,7 +384,7 @@ export function createInbound(deps: InboundDeps): InboundApp {
       await Promise.all([...calls.values()].map((call) => call.hangUp(reason)));
     },
     async stop() {
-      await systemInfo.stop();
+      await Promise.all([systemInfo.stop(), bans.stop()]);
       await addresses.stop();
       dtmfEvents?.close();
       directory.stop();

@@ -13,7 +13,13 @@ import {
   type SipDigestRefusal,
 } from '@sbc/auth-hook';
 import type { Db } from '@sbc/db';
-import { headerLines, type DigestAuthConfig, type Logger, type SrfRequest } from '@sbc/service';
+import {
+  headerLines,
+  type DigestAuthConfig,
+  type Logger,
+  type SourceBanPolicy,
+  type SrfRequest,
+} from '@sbc/service';
 import { InboundAnswer, type InviteOutcome } from './answers.js';
 import type { InboundInvite } from './invite.js';
 import type { InboundMetrics } from './metrics.js';
@@ -29,6 +35,8 @@ export interface DeviceAuthDeps {
   options: DeviceAuthOptions;
   nonces: NonceManager;
   replayGuard: ReplayGuard;
+  /** Counts refused credentials against their source IP (and bans it past the limit). */
+  bans?: SourceBanPolicy;
   metrics: InboundMetrics;
   records: Records;
   route: RouteDeps;
@@ -97,7 +105,10 @@ export async function authenticateDevice(
       },
     },
   );
-  if (!result.ok) throw new DigestRefusalAnswer(result);
+  if (!result.ok) {
+    deps.bans?.refused(req.source_address, 'INVITE', result);
+    throw new DigestRefusalAnswer(result);
+  }
   if (result.trunk) return routeAuthTrunkCall(deps.route, log, result.trunk, invite, device.account);
   const { device: _authenticated, ...authenticated } = route;
   return {

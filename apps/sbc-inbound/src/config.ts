@@ -2,6 +2,7 @@ import {
   clusterIdEnv,
   configVariables,
   digestAuthEnv,
+  sourceBansEnv,
   drachtioEnv,
   encryptionEnv,
   envVar,
@@ -94,6 +95,7 @@ export const inboundSchema = {
   clusterId: clusterIdEnv(),
   encryption: encryptionEnv(),
   auth: digestAuthEnv(),
+  bans: sourceBansEnv(),
   timeSeries: timeSeriesEnv({ required: false }),
   hosting: envVar
     .bool('JAMBONES_HOSTING', 'hosted platform: count calls per account and enforce subscriptions')

@@ -446,3 +446,30 @@ describe('draining (SIGTERM)', () => {
     expect(await sbc().app.callsEnded(100)).toBe(0);
   });
 });
+
+describe('devices that fail authentication', () => {
+  const sbc = useApp({ SBC_AUTH_FAILURE_LIMIT: '3', SBC_BAN_SECONDS: '600' });
+
+  it('are banned past the limit: their IP goes into the set the engines read, counted and alerted once', async () => {
+    const result = await runSipp({
+      scenario: scenario('uac-device-call'),
+      target: stack.engine.sipTarget,
+      localAddress: '127.0.38.31',
+      users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', 'john']] },
+      extraArgs: ['-s', '15551234567', '-au', 'john', '-ap', 'wrong'],
+      count: 4,
+      timeoutMs: 15_000,
+    });
+    expect(result.ok).toBe(false);
+    const { redis } = sbc();
+    await waitUntil(async () => (await redis.smembers('blacklist-sip-ips')).includes('127.0.38.31'), {
+      what: 'the ban in Redis',
+      timeoutMs: 3000,
+    });
+    const text = await sbc().scrape();
+    expect(metricValue(text, 'sbc_auth_failures_total', { method: 'INVITE' })).toBe(4);
+    expect(metricValue(text, 'sbc_source_bans_total', { reason: 'auth-failures' })).toBe(1);
+    expect(sbc().records.alerts.filter((a) => a.alert_type === 'source-banned')).toHaveLength(1);
+    await redis.srem('blacklist-sip-ips', '127.0.38.31');
+  });
+});

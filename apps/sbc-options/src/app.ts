@@ -1,5 +1,5 @@
 import type { Db } from '@sbc/db';
-import { GatewayBlacklist, ServerSets, type Redis } from '@sbc/redis';
+import { GatewayBlacklist, ServerSets, SourceBans, type Redis } from '@sbc/redis';
 import {
   createLogAlertSink,
   parseNetworks,
@@ -27,6 +27,8 @@ export interface AppSettings {
   sendOptionsPingIntervalSeconds: number;
   optionsPingTtlSeconds: number;
   optionsResponseRemove: readonly number[];
+  /** SBC_BLACKLIST_REDIS_KEY: the set of banned IPs the CLI's `ban` commands change (default `blacklist-sip-ips`). */
+  bans?: { key: string };
 }
 
 export interface AppDependencies {
@@ -55,6 +57,8 @@ export interface SbcOptionsApp {
   readonly drain: FeatureServerDrain;
   /** What the CLI's set / get / add / remove / unset / list change (runtime-config.ts). */
   readonly runtimeConfig: RuntimeConfig;
+  /** What the CLI's `ban list|add|remove` change: the blacklist set the SIP engines read. */
+  readonly bans: SourceBans;
   readonly sweeper: ExpirySweeper;
   readonly pinger: CarrierPinger | undefined;
   readonly appMetrics: AppMetrics;
@@ -142,6 +146,7 @@ export function createApp(deps: AppDependencies): SbcOptionsApp {
     sets,
     drain,
     runtimeConfig,
+    bans: new SourceBans(redis, settings.bans ?? {}),
     sweeper,
     pinger,
     appMetrics,

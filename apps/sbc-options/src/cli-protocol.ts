@@ -1,3 +1,5 @@
+import type { SourceBan } from '@sbc/redis';
+import { normalizeIp } from '@sbc/service';
 import { parseServerName } from './network.js';
 
 /**
@@ -19,7 +21,11 @@ export type CliRequest =
   | { action: 'unset'; key: string }
   | { action: 'add'; key: string; item: string }
   | { action: 'remove'; key: string; item: string }
-  | { action: 'list' };
+  | { action: 'list' }
+  | { action: 'ban-list' }
+  /** `seconds` undefined: banned until removed. */
+  | { action: 'ban-add'; ip: string; seconds?: number }
+  | { action: 'ban-remove'; ip: string };
 
 export type CliAction = CliRequest['action'];
 
@@ -63,6 +69,10 @@ export interface CliResponse {
   /** list: every key's value, and where each comes from. */
   config?: Record<string, ConfigValue>;
   sources?: Record<string, ConfigSource>;
+  /** ban-list: the banned sources; ban-add / ban-remove: the IP (and `added` / `removed`). */
+  bans?: SourceBan[];
+  ip?: string;
+  seconds?: number;
 }
 
 /** Longest request line the server reads; longer ones close the connection. */
@@ -80,6 +90,8 @@ export function validateRequest(value: unknown): CliRequest | { error: string } 
     key?: unknown;
     value?: unknown;
     item?: unknown;
+    ip?: unknown;
+    seconds?: unknown;
   };
   const { action, server } = fields;
   switch (action) {
@@ -111,6 +123,19 @@ export function validateRequest(value: unknown): CliRequest | { error: string } 
       }
       const item = text(fields.item);
       return item === undefined ? { error: `${action} requires key and item` } : { action, key, item };
+    }
+    case 'ban-list':
+      return { action };
+    case 'ban-add':
+    case 'ban-remove': {
+      const ip = typeof fields.ip === 'string' ? normalizeIp(fields.ip) : undefined;
+      if (!ip) return { error: `${action === 'ban-add' ? 'ban add' : 'ban remove'} requires an IP address` };
+      if (action === 'ban-remove') return { action, ip };
+      const { seconds } = fields;
+      if (seconds === undefined) return { action, ip };
+      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1)
+        return { error: 'ban add: seconds must be a whole number above 0' };
+      return { action, ip, seconds };
     }
     default:
       return { error: `Unknown action: ${typeof action === 'string' ? action : JSON.stringify(action)}` };
@@ -144,6 +169,12 @@ Configuration Commands (kept in Redis: every instance, and after a restart):
 Keys: JAMBONES_LOGLEVEL, EXPIRES_INTERVAL, CHECK_EXPIRES_INTERVAL, SEND_OPTIONS_PING_INTERVAL,
   OPTIONS_PING_TTL, OPTIONS_RESPONSE_REMOVE (list)
 
+Source bans (the blacklist set every SIP engine reads; an IP banned here is dropped cluster-wide
+within the engines' refresh interval):
+  npm run cli ban list             Show banned IPs, why and until when
+  npm run cli ban add <ip> [s]     Ban an IP (for s seconds, else until removed)
+  npm run cli ban remove <ip>      Lift a ban (and forget the IP's authentication failures)
+
 Options:
   --json                           Print the service's JSON answer
 Environment:
@@ -153,7 +184,8 @@ Examples:
   npm run cli fs drain 127.0.1.5
   npm run cli fs active
   npm run cli set JAMBONES_LOGLEVEL debug
-  npm run cli add OPTIONS_RESPONSE_REMOVE 403`;
+  npm run cli add OPTIONS_RESPONSE_REMOVE 403
+  npm run cli ban add 203.0.113.7 3600`;
 
 const FS_ACTIONS = 'drain, undrain, drained, active, list';
 
@@ -174,6 +206,8 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
       return { kind: 'help' };
     case 'fs':
       return parseFsCommand(rest, json);
+    case 'ban':
+      return parseBanCommand(rest, json);
     case 'set': {
       const [key, value] = rest;
       if (key === undefined || value === undefined) return error('set requires key and value');
@@ -195,6 +229,32 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
       return noMore(0, 'list takes no argument') ?? request({ action: 'list' });
     default:
       return error(`Unknown command: ${command}. Run without arguments for help.`);
+  }
+}
+
+function parseBanCommand(args: readonly string[], json: boolean): ParsedCommand {
+  const [command, address, seconds, ...extra] = args;
+  const request = (r: CliRequest): ParsedCommand => ({ kind: 'request', request: r, json });
+  const error = (message: string): ParsedCommand => ({ kind: 'error', message });
+  switch (command) {
+    case 'list':
+      return address === undefined ? request({ action: 'ban-list' }) : error('ban list takes no argument');
+    case 'add':
+    case 'remove': {
+      if (address === undefined) return error(`ban ${command} requires an IP address`);
+      const ip = normalizeIp(address);
+      if (!ip) return error(`Invalid IP address: ${address}`);
+      if (command === 'remove')
+        return seconds === undefined
+          ? request({ action: 'ban-remove', ip })
+          : error('ban remove takes one IP');
+      if (extra.length > 0) return error('ban add takes an IP and at most a number of seconds');
+      if (seconds === undefined) return request({ action: 'ban-add', ip });
+      if (!/^[1-9]\d*$/.test(seconds)) return error(`ban add: ${seconds} is not a number of seconds`);
+      return request({ action: 'ban-add', ip, seconds: Number(seconds) });
+    }
+    default:
+      return error(`Unknown ban command: ${command ?? '(none)'}. Use: list, add, remove`);
   }
 }
 
@@ -278,6 +338,27 @@ export function formatResponse(request: CliRequest, response: CliResponse): stri
         return response.added ? [`✓ Added ${item} to ${key}`, now] : [`${item} is already in ${key}`, now];
       return response.removed ? [`✓ Removed ${item} from ${key}`, now] : [`${item} is not in ${key}`, now];
     }
+    case 'ban-list': {
+      const bans = response.bans ?? [];
+      if (bans.length === 0) return ['No banned sources'];
+      return [
+        'Banned sources:',
+        ...bans.map(
+          (b) =>
+            `  ⛔ ${b.ip} ${b.expiresAt === undefined ? 'until removed' : `until ${new Date(b.expiresAt).toISOString()}`}${b.reason ? ` (${b.reason})` : ''}`,
+        ),
+      ];
+    }
+    case 'ban-add':
+      return response.added
+        ? [
+            `✓ Banned ${response.ip ?? request.ip} ${request.seconds === undefined ? 'until removed' : `for ${request.seconds} s`}`,
+          ]
+        : [`${response.ip ?? request.ip} was already banned (ban renewed)`];
+    case 'ban-remove':
+      return response.removed
+        ? [`✓ Ban on ${response.ip ?? request.ip} lifted`]
+        : [`${response.ip ?? request.ip} is not banned`];
     case 'list': {
       const entries = Object.entries(response.config ?? {});
       if (entries.length === 0) return ['Runtime Configuration:', '  (no configuration set)'];

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { SourceBans } from '@sbc/redis';
 import type { Logger } from '@sbc/service';
 import { MAX_LINE_BYTES, validateRequest, type CliRequest, type CliResponse } from './cli-protocol.js';
 import type { FeatureServerDrain } from './drain.js';
@@ -24,12 +25,16 @@ export interface CliServer {
   close(): Promise<void>;
 }
 
-/** Answers one request from the drain store or the runtime configuration. */
-export async function answer(
-  request: CliRequest,
-  drain: FeatureServerDrain,
-  runtimeConfig: RuntimeConfig,
-): Promise<CliResponse> {
+/** What the CLI changes: the drain store, the runtime configuration and the source bans. */
+export interface CliTargets {
+  drain: FeatureServerDrain;
+  runtimeConfig: RuntimeConfig;
+  bans: SourceBans;
+}
+
+/** Answers one request from the drain store, the runtime configuration or the source bans. */
+export async function answer(request: CliRequest, targets: CliTargets): Promise<CliResponse> {
+  const { drain, runtimeConfig, bans } = targets;
   switch (request.action) {
     case 'fs-drain':
       return {
@@ -63,6 +68,20 @@ export async function answer(
       return { success: true, ...(await runtimeConfig.remove(request.key, request.item)) };
     case 'list':
       return { success: true, ...runtimeConfig.list() };
+    case 'ban-list':
+      return { success: true, bans: await bans.list() };
+    case 'ban-add':
+      return {
+        success: true,
+        ip: request.ip,
+        added: await bans.ban(
+          request.ip,
+          'manual',
+          request.seconds === undefined ? undefined : request.seconds * 1000,
+        ),
+      };
+    case 'ban-remove':
+      return { success: true, ip: request.ip, removed: await bans.unban(request.ip) };
   }
 }
 
@@ -82,13 +101,13 @@ function isLive(path: string): Promise<boolean> {
  * drain), newline-delimited JSON as in jambonz. A stale socket file left by a crash is replaced; one
  * a running instance still answers on is not (SocketInUseError).
  */
-export async function startCliServer(options: {
-  path: string;
-  drain: FeatureServerDrain;
-  runtimeConfig: RuntimeConfig;
-  logger: Logger;
-}): Promise<CliServer> {
-  const { path, drain, runtimeConfig } = options;
+export async function startCliServer(
+  options: CliTargets & {
+    path: string;
+    logger: Logger;
+  },
+): Promise<CliServer> {
+  const { path } = options;
   const log = options.logger.child({ component: 'cli' });
   if (existsSync(path)) {
     if (!lstatSync(path).isSocket())
@@ -132,12 +151,15 @@ export async function startCliServer(options: {
     if ('error' in request) return { success: false, error: request.error };
     log.debug({ request }, `CLI: ${request.action}`);
     try {
-      const response = await answer(request, drain, runtimeConfig);
+      const response = await answer(request, options);
       if (request.action === 'fs-drain' || request.action === 'fs-undrain') {
         log.info(
           { action: request.action, server: request.server },
           `CLI: ${request.action} ${request.server}`,
         );
+      }
+      if (request.action === 'ban-add' || request.action === 'ban-remove') {
+        log.info({ action: request.action, source: request.ip }, `CLI: ${request.action} ${request.ip}`);
       }
       return response;
     } catch (err) {

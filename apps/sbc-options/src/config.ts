@@ -9,6 +9,7 @@ import {
   mysqlWriteEnv,
   networkCidrEnv,
   redisEnv,
+  sourceBansEnv,
   timeSeriesEnv,
   parseSipStatusList,
   type ConfigOf,
@@ -58,6 +59,8 @@ export const configSchema = {
     .custom('OPTIONS_RESPONSE_REMOVE', 'SIP status codes that turn pinging a gateway off', parseSipStatusList)
     .default([]),
   socketPath: envVar.string('SBC_SOCKET_PATH', 'Unix socket of the drain CLI').default(DEFAULT_SOCKET_PATH),
+  /** The CLI's `ban` commands use its key (SBC_BLACKLIST_REDIS_KEY). */
+  bans: sourceBansEnv(),
 };
 
 export type AppConfig = ConfigOf<typeof configSchema>;

@@ -55,6 +55,7 @@ try {
     path: config.socketPath,
     drain: app.drain,
     runtimeConfig: app.runtimeConfig,
+    bans: app.bans,
     logger,
   });
 } catch (err) {

@@ -286,6 +286,54 @@ describe('runtime configuration: kept in Redis, shared, applied at run time', ()
   });
 });
 
+describe('source bans through the CLI (npm run cli ban …)', () => {
+  it('ban add / list / remove change the blacklist set every SIP engine reads', async () => {
+    const add = await runCli(['ban', 'add', '127.0.0.90', '600'], cliEnv, { fromRoot: true });
+    expect(add).toEqual({ code: 0, stdout: '✓ Banned 127.0.0.90 for 600 s\n', stderr: '' });
+    expect(await cli('ban', 'add', '127.0.0.91')).toMatchObject({
+      code: 0,
+      stdout: '✓ Banned 127.0.0.91 until removed\n',
+    });
+    expect(await client.smembers('blacklist-sip-ips')).toEqual(
+      expect.arrayContaining(['127.0.0.90', '127.0.0.91']),
+    );
+    const ends = Number(await client.zscore('blacklist-sip-ips:expires', '127.0.0.90'));
+    expect(ends - Date.now()).toBeGreaterThan(590_000);
+
+    const list = await cli('ban', 'list');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toBe(
+      `Banned sources:\n  ⛔ 127.0.0.90 until ${new Date(ends).toISOString()} (manual)\n  ⛔ 127.0.0.91 until removed (manual)\n`,
+    );
+    const json = await cli('ban', 'list', '--json');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      success: true,
+      bans: [{ ip: '127.0.0.90', reason: 'manual' }, { ip: '127.0.0.91' }],
+    });
+
+    expect(await cli('ban', 'remove', '127.0.0.90')).toMatchObject({
+      code: 0,
+      stdout: '✓ Ban on 127.0.0.90 lifted\n',
+    });
+    expect(await cli('ban', 'remove', '127.0.0.90')).toMatchObject({
+      code: 0,
+      stdout: '127.0.0.90 is not banned\n',
+    });
+    expect(await cli('ban', 'remove', '127.0.0.91')).toMatchObject({ code: 0 });
+    expect(await cli('ban', 'list')).toMatchObject({ code: 0, stdout: 'No banned sources\n' });
+    expect(await client.exists('blacklist-sip-ips')).toBe(0);
+  });
+
+  it.each([
+    [['ban', 'add', 'not-an-ip'], 'Error: Invalid IP address: not-an-ip\n'],
+    [['ban', 'add', '127.0.0.92', 'soon'], 'Error: ban add: soon is not a number of seconds\n'],
+    [['ban', 'remove'], 'Error: ban remove requires an IP address\n'],
+    [['ban', 'drop', '127.0.0.92'], 'Error: Unknown ban command: drop. Use: list, add, remove\n'],
+  ])('%j', async (args, stderr) => {
+    expect(await cli(...args)).toEqual({ code: 1, stdout: '', stderr });
+  });
+});
+
 describe('bad input: one line on stderr, exit status 1', () => {
   it.each([
     [['fs', 'drain', 'not-an-ip'], 'Error: Invalid IP address: not-an-ip\n'],

@@ -8,10 +8,11 @@
  */
 import { NonceManager, type SipDigestOptions } from '@sbc/auth-hook';
 import type { Db } from '@sbc/db';
-import { NonceStore, RegistrationStore, type Redis } from '@sbc/redis';
+import { NonceStore, RegistrationStore, SourceBans, type Redis } from '@sbc/redis';
 import {
   createLogAlertSink,
   createPeriodicTask,
+  createSourceBanPolicy,
   parseNetworks,
   privateSipAddress,
   SbcAddressKeeper,
@@ -20,6 +21,7 @@ import {
   type EngineInfo,
   type Logger,
   type Metrics,
+  type SourceBansConfig,
   type Srf,
 } from '@sbc/service';
 import type { RegistrarConfig } from './config.js';
@@ -35,6 +37,8 @@ export interface RegistrarOptions {
   /** Replicas that must hold a binding before its 200 (SBC_REDIS_MIN_REPLICAS; 0: no WAIT). */
   durability: { minReplicas: number; replicaWaitMs: number };
   auth: DigestAuthConfig & Pick<SipDigestOptions, 'httpUserAgent' | 'encryptionSecret' | 'legacyCrypto'>;
+  /** Bans of sources that fail authentication (SBC_AUTH_FAILURE_LIMIT, …). */
+  bans: SourceBansConfig;
   sbcAddresses: { keepAliveMs: number; deadSeconds: number };
   /** undefined: this instance never registers to carriers. */
   regbot: RegbotManagerOptions | undefined;
@@ -63,6 +67,7 @@ export function registrarOptions(config: RegistrarConfig): RegistrarOptions {
       encryptionSecret: config.encryption.secret,
       legacyCrypto: config.encryption.legacyCrypto,
     },
+    bans: config.bans,
     sbcAddresses: config.sbcAddresses,
     regbot: r.enabled
       ? {
@@ -135,6 +140,14 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
     maxAgeSeconds: options.auth.nonceMaxAgeSeconds,
   });
   const replayGuard = new NonceStore(redis);
+  const bans = createSourceBanPolicy({
+    store: new SourceBans(redis, { key: options.bans.key }),
+    config: options.bans,
+    exempt: parseNetworks([...options.networkCidrs, ...options.bans.allow]),
+    metrics: deps.metrics,
+    alerts,
+    logger,
+  });
   let engine: EngineInfo | undefined;
   let privateAddress: string | undefined;
 
@@ -148,6 +161,7 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
       options: options.register,
       auth: { ...options.auth, nonces, replayGuard, retryAfterSeconds: options.register.retryAfterSeconds },
       privateSipAddress: () => privateAddress,
+      bans,
       ...(deps.clock !== undefined && { clock: deps.clock }),
     }),
   );
@@ -182,6 +196,7 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
   });
   usersGauge.start();
   purge.start();
+  bans.start();
 
   return {
     metrics,
@@ -200,7 +215,13 @@ export function createRegistrar(deps: RegistrarDeps): RegistrarApp {
       regbot?.start();
     },
     async stop(stopOptions = {}) {
-      await Promise.all([usersGauge.stop(), purge.stop(), sbcAddresses.stop(), regbot?.stop(stopOptions)]);
+      await Promise.all([
+        usersGauge.stop(),
+        purge.stop(),
+        bans.stop(),
+        sbcAddresses.stop(),
+        regbot?.stop(stopOptions),
+      ]);
       registrations.close();
     },
   };

@@ -13,6 +13,7 @@ import {
   networkCidrEnv,
   parseSipStatusList,
   redisEnv,
+  sourceBansEnv,
   timeSeriesEnv,
   type ConfigOf,
   type Env,
@@ -49,6 +50,7 @@ export const registrarSchema = {
       .default(3600),
   },
   auth: digestAuthEnv(),
+  bans: sourceBansEnv(),
   register: {
     cachedRefresh: envVar
       .bool('SBC_REGISTER_CACHED_REFRESH', 'answer re-REGISTERs from the same ip:port without auth')

@@ -91,6 +91,8 @@ export interface SipDigestRefusal {
   reason: string;
   /** jambonz's X-Reason ('Invalid credentials', `detected potential spammer from ip:port`, …). */
   xReason?: string;
+  /** 403: the auth hook answered `blacklist: true` (ban the source). */
+  blacklist?: boolean;
   /** 401: one WWW-Authenticate value per algorithm, in order (never 407 / Proxy-Authenticate). */
   wwwAuthenticate: readonly string[];
   /** Other headers: the hook's `headers` on a 403, Retry-After on a 503. */
@@ -225,7 +227,7 @@ export async function authenticateSipRequest<T extends AuthTrunk = AuthTrunk>(
     status: SipDigestRefusal['status'],
     reason: string,
     message: string,
-    extra: Partial<Pick<SipDigestRefusal, 'xReason' | 'wwwAuthenticate' | 'headers'>> = {},
+    extra: Partial<Pick<SipDigestRefusal, 'xReason' | 'wwwAuthenticate' | 'headers' | 'blacklist'>> = {},
   ): SipDigestRefusal => ({
     ok: false,
     kind,
@@ -275,6 +277,7 @@ export async function authenticateSipRequest<T extends AuthTrunk = AuthTrunk>(
       const xReason = result.blacklist ? `detected potential spammer from ${source}` : 'Invalid credentials';
       return refusal('forbidden', 403, result.reason.replaceAll('-', '_'), xReason, {
         xReason,
+        ...(result.blacklist && { blacklist: true }),
         headers: { ...result.headers },
       });
     }

@@ -26,6 +26,8 @@ export {
   ephemeralGatewayKey,
   gatewayBlacklistKey,
   callCounterKey,
+  DEFAULT_SOURCE_BLACKLIST_KEY,
+  authFailureKey,
   type CallCounterScope,
 } from './keys.js';
 export {
@@ -42,5 +44,12 @@ export { LeaderLock, type LeaderLockOptions } from './leader-lock.js';
 export { EphemeralGateways, EPHEMERAL_GATEWAY_KEY_TTL_SECONDS } from './ephemeral-gateways.js';
 export { GatewayBlacklist, DEFAULT_BLACKLIST_TTL_SECONDS } from './gateway-blacklist.js';
 export { CallCounters } from './call-counters.js';
+export {
+  SourceBans,
+  type AuthFailureCount,
+  type BanReason,
+  type SourceBan,
+  type SourceBansOptions,
+} from './source-bans.js';
 export { NonceStore, type NonceStoreOptions } from './nonce-store.js';
 export type { Redis } from 'ioredis';

@@ -47,3 +47,15 @@ export function callCounterKey(scope: CallCounterScope, sid: string): string {
       return `incalls:app${sid}:`;
   }
 }
+
+/**
+ * The Redis set of banned source IPs that the SIP engines read (drachtio-server's
+ * `--blacklist-redis-key`; ours takes the same option). The apps write it; the engines drop traffic
+ * from its members.
+ */
+export const DEFAULT_SOURCE_BLACKLIST_KEY = 'blacklist-sip-ips';
+
+/** `auth-failures:<ip>`: authentication failures from one source IP in the current window. */
+export function authFailureKey(ip: string): string {
+  return `auth-failures:${ip}`;
+}

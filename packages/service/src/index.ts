@@ -62,6 +62,14 @@ export {
   type Network,
   type NetworkSet,
 } from '@sbc/net';
+export {
+  createSourceBanPolicy,
+  sourceBansEnv,
+  type BanStore,
+  type SourceBanPolicy,
+  type SourceBansConfig,
+  type SourceBansDeps,
+} from './source-bans.js';
 export { REDACTED_FIELDS } from './redact.js';
 export type * from './drachtio/types.js';
 export { batchWritesThisTurn } from './drachtio/batched-writes.js';

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { EngineConfig } from './core/context.js';
+import { readDrachtioConfig } from './edge/config-file.js';
+import type { EdgeConfig } from './edge/guard.js';
+import { edgeConfigFrom, type EdgeFlags } from './edge/options.js';
 import type { TransportProtocol } from './transport/types.js';
 
 /** drachtio-server's log levels, mapped onto pino's. */
@@ -13,6 +16,8 @@ const LOG_LEVELS: Record<string, string> = {
 
 export interface CliOptions {
   engine: EngineConfig;
+  /** Edge protection (spammers, blacklist, rate and connection limits), built into an EdgeGuard by the CLI. */
+  edge: EdgeConfig;
   logLevel: string;
   /** host (optional) and port for `/metrics` (drachtio `--prometheus-scrape-port`). */
   prometheus?: { host: string; port: number };
@@ -40,9 +45,30 @@ A drachtio-compatible SIP engine. Takes drachtio-server's flags:
       --key-file FILE / --cert-file FILE  TLS key and certificate (SIP tls/wss contacts, --tls-port)
       --prometheus-scrape-port [HOST:]PORT  serve /metrics
       --user-agent-options-auto-respond UA  answer OPTIONS from this User-Agent with 200 when no app is routed
+  -f, --file FILE                   drachtio-server XML config file: its <sip><spammers> and <sip><blacklist> are read
+      --blacklist-redis-address HOST  Redis holding a set of blacklisted IPs (their traffic is dropped)
+      --blacklist-redis-port PORT   (default 6379)
+      --blacklist-redis-key KEY     the set's key
+      --blacklist-redis-password P
+      --blacklist-redis-sentinels HOST:PORT,…  --blacklist-redis-master NAME  the Redis through Sentinel instead
+      --blacklist-refresh-secs S    how often the set is read again (default 300)
+Beyond drachtio-server (0 turns a limit off):
+      --rate-limit-requests N       messages a source may send per window before it is banned (default 1000)
+      --rate-limit-window-secs S    (default 2)
+      --rate-limit-ban-secs S       how long a banned source is dropped (default 300)
+      --edge-allow CIDR[,CIDR…]     sources exempt from the rate and connection limits, repeatable
+                                    (JAMBONES_NETWORK_CIDR, the private network, is always exempt)
+      --max-connections-per-source N  TCP/TLS/WS/WSS connections one source may hold (default 250)
+      --connection-idle-secs S      close connections silent this long (default 3600)
+      --incomplete-message-secs S   close inbound connections that hold an unfinished message, or have not
+                                    sent their first one, this long (default 20)
 Environment: DRACHTIO_SECRET, DRACHTIO_ADMIN_ADDRESS, DRACHTIO_ADMIN_TCP_PORT, DRACHTIO_ADMIN_TLS_PORT,
 DRACHTIO_LOGLEVEL, DRACHTIO_HTTP_HANDLER_URI, DRACHTIO_TLS_KEY_FILE, DRACHTIO_TLS_CERT_FILE,
-DRACHTIO_PROMETHEUS_SCRAPE_PORT, DRACHTIO_USER_AGENT_OPTIONS_AUTO_RESPOND (flags win over the environment).`;
+DRACHTIO_PROMETHEUS_SCRAPE_PORT, DRACHTIO_USER_AGENT_OPTIONS_AUTO_RESPOND, DRACHTIO_CONFIG_FILE_PATH,
+DRACHTIO_BLACKLIST_REDIS_{ADDRESS,PORT,KEY,PASSWORD,SENTINELS,MASTER,REFRESH_SECS};
+SBC_SIP_ENGINE_{RATE_LIMIT_REQUESTS,RATE_LIMIT_WINDOW_SECS,RATE_LIMIT_BAN_SECS,EDGE_ALLOW,
+MAX_CONNECTIONS_PER_SOURCE,CONNECTION_IDLE_SECS,INCOMPLETE_MESSAGE_SECS}, JAMBONES_NETWORK_CIDR
+(flags win over the environment).`;
 
 /**
  * `sip:HOST[:PORT][;transport=udp,tcp,…]` → one listen spec per transport (drachtio's `--contact`).
@@ -99,6 +125,25 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
   let certFile = env.DRACHTIO_TLS_CERT_FILE;
   let scrape = env.DRACHTIO_PROMETHEUS_SCRAPE_PORT;
   let autoRespond = env.DRACHTIO_USER_AGENT_OPTIONS_AUTO_RESPOND;
+  let configFile = env.DRACHTIO_CONFIG_FILE_PATH;
+  const edge: EdgeFlags = {
+    blacklist: {
+      redisAddress: env.DRACHTIO_BLACKLIST_REDIS_ADDRESS,
+      redisPort: env.DRACHTIO_BLACKLIST_REDIS_PORT,
+      redisKey: env.DRACHTIO_BLACKLIST_REDIS_KEY,
+      redisPassword: env.DRACHTIO_BLACKLIST_REDIS_PASSWORD,
+      redisSentinels: env.DRACHTIO_BLACKLIST_REDIS_SENTINELS,
+      redisMaster: env.DRACHTIO_BLACKLIST_REDIS_MASTER,
+      refreshSecs: env.DRACHTIO_BLACKLIST_REDIS_REFRESH_SECS,
+    },
+    rateLimitRequests: env.SBC_SIP_ENGINE_RATE_LIMIT_REQUESTS,
+    rateLimitWindowSecs: env.SBC_SIP_ENGINE_RATE_LIMIT_WINDOW_SECS,
+    rateLimitBanSecs: env.SBC_SIP_ENGINE_RATE_LIMIT_BAN_SECS,
+    allow: env.SBC_SIP_ENGINE_EDGE_ALLOW ? [env.SBC_SIP_ENGINE_EDGE_ALLOW] : [],
+    maxConnectionsPerSource: env.SBC_SIP_ENGINE_MAX_CONNECTIONS_PER_SOURCE,
+    connectionIdleSecs: env.SBC_SIP_ENGINE_CONNECTION_IDLE_SECS,
+    incompleteMessageSecs: env.SBC_SIP_ENGINE_INCOMPLETE_MESSAGE_SECS,
+  };
 
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -155,6 +200,52 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
       case '--user-agent-options-auto-respond':
         autoRespond = value();
         break;
+      case '-f':
+      case '--file':
+        configFile = value();
+        break;
+      case '--blacklist-redis-address':
+        edge.blacklist.redisAddress = value();
+        break;
+      case '--blacklist-redis-port':
+        edge.blacklist.redisPort = value();
+        break;
+      case '--blacklist-redis-key':
+        edge.blacklist.redisKey = value();
+        break;
+      case '--blacklist-redis-password':
+        edge.blacklist.redisPassword = value();
+        break;
+      case '--blacklist-redis-sentinels':
+        edge.blacklist.redisSentinels = value();
+        break;
+      case '--blacklist-redis-master':
+        edge.blacklist.redisMaster = value();
+        break;
+      case '--blacklist-refresh-secs':
+        edge.blacklist.refreshSecs = value();
+        break;
+      case '--rate-limit-requests':
+        edge.rateLimitRequests = value();
+        break;
+      case '--rate-limit-window-secs':
+        edge.rateLimitWindowSecs = value();
+        break;
+      case '--rate-limit-ban-secs':
+        edge.rateLimitBanSecs = value();
+        break;
+      case '--edge-allow':
+        edge.allow.push(value());
+        break;
+      case '--max-connections-per-source':
+        edge.maxConnectionsPerSource = value();
+        break;
+      case '--connection-idle-secs':
+        edge.connectionIdleSecs = value();
+        break;
+      case '--incomplete-message-secs':
+        edge.incompleteMessageSecs = value();
+        break;
       default:
         throw new CliUsageError(`unknown option ${flag}`);
     }
@@ -182,9 +273,25 @@ export function parseCliOptions(argv: readonly string[], env: NodeJS.ProcessEnv)
     const [h, p] = scrape.includes(':') ? scrape.split(':') : ['0.0.0.0', scrape];
     prometheus = { host: h || '0.0.0.0', port: parsePort(p ?? '', '--prometheus-scrape-port') };
   }
+  const split = (list: readonly string[]): string[] =>
+    list
+      .flatMap((l) => l.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+  let edgeConfig: EdgeConfig;
+  try {
+    edgeConfig = edgeConfigFrom(
+      { ...edge, allow: split(edge.allow) },
+      configFile ? readDrachtioConfig(configFile) : undefined,
+      split(env.JAMBONES_NETWORK_CIDR ? [env.JAMBONES_NETWORK_CIDR] : []),
+    );
+  } catch (err) {
+    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+  }
   return {
     logLevel,
     prometheus,
+    edge: edgeConfig,
     engine: {
       sip,
       control: { address, port, tlsPort, secret },

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { CliUsageError, parseCliOptions, USAGE } from './cli-options.js';
 import { Engine } from './core/engine.js';
+import { EdgeGuard } from './edge/guard.js';
 import { EngineMetrics } from './metrics.js';
 
 async function main(): Promise<void> {
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const options = parseCliOptions(argv, process.env);
   const logger = pino({ name: 'sbc-sip-engine', level: options.logLevel });
   const metrics = new EngineMetrics({ processMetrics: true });
-  const engine = new Engine({ ...options.engine, logger, metrics });
+  const edge = new EdgeGuard(options.edge, logger, metrics);
+  const engine = new Engine({ ...options.engine, logger, metrics, edge });
   await engine.start();
 
   const scrape = options.prometheus;

@@ -33,6 +33,27 @@ export class EngineMetrics {
     labelNames: ['method', 'status'] as const,
     registers: [this.registry],
   });
+  readonly edgeDropped = new Counter({
+    name: 'sbc_sip_engine_edge_dropped_total',
+    help: 'Messages and connections refused at the edge: reason blacklist, rate_limited, spammer, connection_limit, connection_timeout',
+    labelNames: ['reason', 'protocol'] as const,
+    registers: [this.registry],
+  });
+  readonly rateBans = new Counter({
+    name: 'sbc_sip_engine_rate_bans_total',
+    help: 'Sources banned by the per-source rate limiter',
+    registers: [this.registry],
+  });
+  readonly blacklistSize = new Gauge({
+    name: 'sbc_sip_engine_blacklist_size',
+    help: 'IPs in the Redis blacklist as last read',
+    registers: [this.registry],
+  });
+  readonly rateBannedSources = new Gauge({
+    name: 'sbc_sip_engine_rate_banned_sources',
+    help: 'Sources banned by the rate limiter right now',
+    registers: [this.registry],
+  });
   readonly activeTransactions = new Gauge({
     name: 'sbc_sip_engine_active_transactions',
     help: 'Live SIP transactions',

@@ -25,7 +25,9 @@ export type HookBehaviour =
   /** Answers 200 with this body, which is not the documented JSON. */
   | { kind: 'garbage'; body?: string; contentType?: string }
   /** Closes the connection without answering. */
-  | { kind: 'hang-up' };
+  | { kind: 'hang-up' }
+  /** Refuses every request: `{"status":"fail","msg":"denied","blacklist":…}` (a customer asking for a ban). */
+  | { kind: 'deny'; blacklist: boolean };
 
 export interface RecordedHookRequest {
   method: string;
@@ -237,7 +239,10 @@ export async function startFakeAuthHook(options: FakeAuthHookOptions): Promise<F
       res.writeHead(401, { 'www-authenticate': 'Basic realm="hook"' }).end();
       return;
     }
-    const answer = decide(users, body, options.defaultExpires ?? 45);
+    const answer =
+      current.kind === 'deny'
+        ? { status: 'fail', msg: 'denied', blacklist: current.blacklist }
+        : decide(users, body, options.defaultExpires ?? 45);
     record.answer = answer;
     const text = JSON.stringify(answer);
     // With a Content-Length the answer goes out in one write instead of chunked pieces.

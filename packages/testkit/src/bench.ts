@@ -92,6 +92,10 @@ export async function startEngineProcess(options: EngineProcessOptions): Promise
       options.secret,
       '--loglevel',
       options.loglevel ?? 'warning',
+      // a benchmark's load comes from one or a few sipp sources at thousands of requests per second:
+      // past the per-source rate limit, which `args` can turn back on (`--rate-limit-requests N`)
+      '--rate-limit-requests',
+      '0',
       ...(options.args ?? []),
     ],
   });

@@ -39,6 +39,8 @@ export interface StartEngineOptions {
   httpHandler?: string;
   loglevel?: 'notice' | 'error' | 'warning' | 'info' | 'debug';
   extraArgs?: string[];
+  /** Extra environment of the engine process (e.g. JAMBONES_NETWORK_CIDR), over this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The engine CLI inside this repository (override with SBC_SIP_ENGINE_CLI). */
@@ -147,7 +149,12 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     ...(options.httpHandler ? ['--http-handler', options.httpHandler] : []),
     ...(options.extraArgs ?? []),
   ];
-  const daemon = startDaemon({ name: 'sbc-sip-engine', command: process.execPath, args });
+  const daemon = startDaemon({
+    name: 'sbc-sip-engine',
+    command: process.execPath,
+    args,
+    env: options.env ? { ...process.env, ...options.env } : undefined,
+  });
   let sip: SipHostport[] = [];
   try {
     await waitUntil(

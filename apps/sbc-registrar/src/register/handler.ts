@@ -16,6 +16,7 @@ import {
   rewriteContactExpires,
   type AlertSink,
   type Logger,
+  type SourceBanPolicy,
   type SrfRequest,
   type SrfResponse,
 } from '@sbc/service';
@@ -24,7 +25,7 @@ import { findAccount } from './account.js';
 import { authenticate, type AuthStepOptions } from './authenticate.js';
 import { negotiateExpires, removeBinding, storeBinding } from './binding.js';
 import { findCachedBinding } from './cache.js';
-import { RegisterAnswer, RegistrarFaultError } from './errors.js';
+import { DigestRefusedAnswer, RegisterAnswer, RegistrarFaultError } from './errors.js';
 import { parseRegister } from './parse.js';
 
 export interface RegisterOptions {
@@ -46,6 +47,8 @@ export interface RegisterHandlerDeps {
   alerts: AlertSink;
   auth: AuthStepOptions;
   options: RegisterOptions;
+  /** Counts refused credentials against their source IP (and bans it past the limit). */
+  bans?: SourceBanPolicy;
   /** This SBC's private SIP address, once the engine told us its addresses. */
   privateSipAddress: () => string | undefined;
   /** ms since the epoch (tests pin it). */
@@ -152,6 +155,8 @@ export function createRegisterHandler(deps: RegisterHandlerDeps) {
       else if (answer.status >= 500)
         log.warn({ err: answer.message, status: answer.status }, 'REGISTER failed');
       else log.debug({ status: answer.status, reason: answer.reason }, 'REGISTER refused');
+      if (answer instanceof DigestRefusedAnswer)
+        deps.bans?.refused(req.source_address, 'REGISTER', answer.refusal);
       finish(answer.result, answer.reason);
     }
   };

@@ -9,6 +9,7 @@ import type {
   TimerConfig,
   TransactionLayerApi,
 } from '../transaction/types.js';
+import type { EdgeGate } from '../transport/options.js';
 import type { Inbound, LocalEndpoint, Peer, TransportLayer } from '../transport/types.js';
 import type { EngineMetrics } from '../metrics.js';
 
@@ -72,6 +73,8 @@ export interface EngineConfig {
   /** How long a new request waits for its app's first response (spec §5.1, default 64 s). */
   pendingRequestTimeoutMs?: number;
   userAgent?: string;
+  /** Edge protection at the transport (src/edge's EdgeGuard); none by default. */
+  edge?: EdgeGate;
 }
 
 export interface EngineContext {

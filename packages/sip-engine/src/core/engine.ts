@@ -52,6 +52,7 @@ export class Engine {
         tls: options.tls,
         // drachtio forces rport on received requests (spec §6: NTATAG_SERVER_RPORT(2)).
         forceRport: true,
+        edge: options.edge,
         observer: {
           parseError: (protocol: string) => metrics.parseErrors.inc({ protocol }),
           messageIn: (m: SipRequest | SipResponse) => counterFor(metrics.messagesIn, m).inc(),

@@ -11,6 +11,11 @@ export interface Connection {
   /** Opened by us (client side). */
   readonly outbound: boolean;
   lastActivity: number;
+  /**
+   * Since when an inbound connection has been waiting for a complete message: its opening until the
+   * first one, then the first byte of an unfinished one; undefined while between messages.
+   */
+  readonly waitingSince: number | undefined;
   readonly open: boolean;
   send(data: Buffer): Promise<void>;
   /** Closes now; `graceful` lets queued bytes go out first. */
@@ -26,6 +31,8 @@ export interface LayerContext {
   receive(data: Buffer, source: Peer, local: LocalEndpoint, connectionId: string): void;
   /** The stream of `conn` can no longer be framed; the layer answers 400 when it can and closes it. */
   streamFailed(conn: Connection, reason: string, head: Buffer | undefined): void;
+  /** Before a connection is accepted (before a TLS handshake): false refuses it (edge protection). */
+  admitConnection(address: string, protocol: TransportProtocol): boolean;
   register(conn: Connection): void;
   unregister(conn: Connection): void;
   socketError(protocol: TransportProtocol, err: unknown, detail: object): void;

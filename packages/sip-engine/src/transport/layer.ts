@@ -32,6 +32,7 @@ import {
   UnroutableResponseError,
 } from './errors.js';
 import type {
+  EdgeGate,
   TransportLayerOptions,
   TransportLogger,
   TransportObserver,
@@ -56,6 +57,11 @@ type Listener = UdpListener | StreamListener | WsListener;
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** The reason phrase of a stateless 400 / 505 for a message the parser refused. */
+function badRequestPhrase(status: number, reason: string): string {
+  return status === 505 ? 'Version Not Supported' : reasonPhraseOf(reason);
+}
+
 /** Printable ASCII for a reason phrase built from a parser reason. */
 function reasonPhraseOf(reason: string): string {
   let out = '';
@@ -72,6 +78,7 @@ class SipTransportLayer implements TransportLayer, LayerContext {
   readonly logger: TransportLogger | undefined;
   readonly observer: TransportObserver;
   private readonly tls: TransportTlsOptions | undefined;
+  private readonly edge: EdgeGate | undefined;
   private readonly idleTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly forceRport: boolean;
@@ -79,6 +86,8 @@ class SipTransportLayer implements TransportLayer, LayerContext {
   private readonly udpById = new Map<string, UdpListener>();
   private readonly connections = new Map<string, Connection>();
   private readonly byPeer = new Map<string, Connection>();
+  /** Inbound connections counted by the edge gate (given back when they close). */
+  private readonly counted = new WeakSet<Connection>();
   private readonly connecting = new Map<string, Promise<Connection>>();
   private readonly handlers: ((inbound: Inbound) => void)[] = [];
   private readonly endpointList: LocalEndpoint[] = [];
@@ -91,7 +100,8 @@ class SipTransportLayer implements TransportLayer, LayerContext {
     this.logger = options.logger;
     this.observer = options.observer ?? {};
     this.tls = options.tls;
-    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.edge = options.edge;
+    this.idleTimeoutMs = options.edge?.idleTimeoutMs ?? options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.forceRport = options.forceRport ?? false;
     specs.forEach((spec, index) => {
@@ -127,14 +137,17 @@ class SipTransportLayer implements TransportLayer, LayerContext {
         );
       }
     }
+    await this.edge?.start?.();
     const results = await Promise.allSettled(this.listeners.map((l) => l.start()));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(this.listeners.map((l) => l.stop()));
+      await this.edge?.stop?.();
       throw failed.reason;
     }
     this.started = true;
-    const interval = Math.max(250, Math.min(this.idleTimeoutMs / 2, 30_000));
+    const shortest = Math.min(this.idleTimeoutMs, this.edge?.incompleteMessageTimeoutMs ?? Infinity);
+    const interval = Math.max(250, Math.min(shortest / 2, 30_000));
     this.sweepTimer = setInterval(() => this.sweepIdle(), interval);
     this.sweepTimer.unref();
   }
@@ -146,6 +159,7 @@ class SipTransportLayer implements TransportLayer, LayerContext {
     this.connections.clear();
     this.byPeer.clear();
     await Promise.all(this.listeners.map((l) => l.stop()));
+    await this.edge?.stop?.();
     this.started = false;
   }
 
@@ -159,13 +173,29 @@ class SipTransportLayer implements TransportLayer, LayerContext {
     return `${protocol}-${++this.connectionSeq}`;
   }
 
+  admitConnection(address: string, protocol: TransportProtocol): boolean {
+    return this.edge?.admit(address, protocol) ?? true;
+  }
+
   register(conn: Connection): void {
+    if (!conn.outbound && this.edge) {
+      if (!this.edge.connectionOpened(conn.peer.address, conn.protocol)) {
+        this.logger?.debug(
+          { connection: conn.id, peer: conn.peer },
+          'connection refused: too many from there',
+        );
+        conn.close();
+        return;
+      }
+      this.counted.add(conn);
+    }
     this.connections.set(conn.id, conn);
     this.byPeer.set(peerKey(conn.protocol, conn.peer.address, conn.peer.port), conn);
     this.logger?.debug({ connection: conn.id, peer: conn.peer, outbound: conn.outbound }, 'connection open');
   }
 
   unregister(conn: Connection): void {
+    if (this.counted.delete(conn)) this.edge?.connectionClosed(conn.peer.address);
     this.connections.delete(conn.id);
     const key = peerKey(conn.protocol, conn.peer.address, conn.peer.port);
     if (this.byPeer.get(key) === conn) this.byPeer.delete(key);
@@ -183,16 +213,23 @@ class SipTransportLayer implements TransportLayer, LayerContext {
   }
 
   receive(data: Buffer, source: Peer, local: LocalEndpoint, connectionId: string): void {
+    const edge = this.edge;
+    if (edge && !edge.admit(source.address, source.protocol)) {
+      // a source banned while its connection was open loses the connection too
+      if (source.protocol !== 'udp') this.connections.get(connectionId)?.close();
+      return;
+    }
     try {
       const result = parseMessage(data, this.limits);
       if (!result.ok) {
         this.countParseError(source.protocol, result.reason, source);
         const respondable = result.respondable;
         if (respondable && respondable.method !== 'ACK') {
+          const status = respondable.status ?? 400;
           this.sendStatelessError(
             respondable.headers,
-            respondable.status ?? 400,
-            result.reason,
+            status,
+            badRequestPhrase(status, result.reason),
             source,
             connectionId,
           );
@@ -200,6 +237,7 @@ class SipTransportLayer implements TransportLayer, LayerContext {
         return;
       }
       const message = result.message;
+      if (edge && message.kind === 'request' && this.isScanner(message, source, connectionId)) return;
       if (message.kind === 'request') stampTopVia(message, source, this.forceRport);
       this.observer.messageIn?.(message);
       const inbound: Inbound = { message, raw: data, source, local, connectionId, receivedAt: Date.now() };
@@ -227,11 +265,26 @@ class SipTransportLayer implements TransportLayer, LayerContext {
         : parsed.respondable && parsed.respondable.method !== 'ACK'
           ? parsed.respondable.headers
           : undefined;
-      if (headers) this.sendStatelessError(headers, 400, reason, conn.peer, conn.id, true);
+      if (headers)
+        this.sendStatelessError(headers, 400, badRequestPhrase(400, reason), conn.peer, conn.id, true);
       else conn.close();
     } else {
       conn.close();
     }
+  }
+
+  /**
+   * A request outside a dialog (no To-tag) from a scanner (the spammer list): answered 603 Decline
+   * (drachtio's `reject`) or dropped (`discard`); an ACK is never answered.
+   */
+  private isScanner(request: SipRequest, source: Peer, connectionId: string): boolean {
+    const to = request.headers.get('to');
+    if (to !== undefined && tagOf(to) !== undefined) return false;
+    const action = this.edge?.screen(request, source);
+    if (action === undefined) return false;
+    if (action === 'reject' && request.method !== 'ACK')
+      this.sendStatelessError(request.headers, 603, 'Decline', source, connectionId);
+    return true;
   }
 
   private countParseError(protocol: TransportProtocol, reason: string, source: Peer): void {
@@ -243,11 +296,11 @@ class SipTransportLayer implements TransportLayer, LayerContext {
     }
   }
 
-  /** A stateless 400/505 copying Via, From, To, Call-ID and CSeq, sent back where the request came from. */
+  /** A stateless 400/505/603 copying Via, From, To, Call-ID and CSeq, sent back where the request came from. */
   private sendStatelessError(
     request: SipHeadersContract,
     status: number,
-    reason: string,
+    reasonPhrase: string,
     source: Peer,
     connectionId: string,
     closeAfter = false,
@@ -266,7 +319,7 @@ class SipTransportLayer implements TransportLayer, LayerContext {
     const response: SipResponse = {
       kind: 'response',
       status,
-      reason: status === 505 ? 'Version Not Supported' : reasonPhraseOf(reason),
+      reason: reasonPhrase,
       headers,
       body: Buffer.alloc(0),
     };
@@ -414,10 +467,21 @@ class SipTransportLayer implements TransportLayer, LayerContext {
 
   private sweepIdle(): void {
     const now = Date.now();
+    const incompleteMs = this.edge?.incompleteMessageTimeoutMs;
     for (const conn of this.connections.values()) {
       if (now - conn.lastActivity > this.idleTimeoutMs) {
         this.logger?.debug({ connection: conn.id, peer: conn.peer }, 'closing idle connection');
         conn.close(true);
+      } else if (
+        incompleteMs !== undefined &&
+        conn.waitingSince !== undefined &&
+        now - conn.waitingSince > incompleteMs
+      ) {
+        this.logger?.debug(
+          { connection: conn.id, peer: conn.peer },
+          'closing a connection without a complete message in time',
+        );
+        conn.close();
       }
     }
   }

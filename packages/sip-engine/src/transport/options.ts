@@ -1,5 +1,5 @@
-import type { ParseLimits, SipMessage } from '@sbc/sip';
-import type { TransportProtocol } from './types.js';
+import type { ParseLimits, SipMessage, SipRequest } from '@sbc/sip';
+import type { Peer, TransportProtocol } from './types.js';
 
 /** pino-compatible logger: only these four methods are used. */
 export interface TransportLogger {
@@ -31,6 +31,33 @@ export interface TransportTlsOptions {
   rejectUnauthorized?: boolean;
 }
 
+/**
+ * Edge protection as the transport layer applies it (the engine's is src/edge): who may send at all,
+ * which requests are a scanner's, how many connections a source may hold. Every member must be cheap
+ * and must not throw.
+ */
+export interface EdgeGate {
+  /**
+   * Before anything is parsed: false drops the datagram, the stream message or the new connection
+   * from `address` unanswered (a blacklisted or rate-banned source).
+   */
+  admit(address: string, protocol: TransportProtocol): boolean;
+  /** A request outside a dialog: `reject` (603 Decline), `discard`, or undefined to let it in. */
+  screen(request: SipRequest, source: Peer): 'reject' | 'discard' | undefined;
+  /** An inbound connection from `address` opens: false closes it (too many from there). */
+  connectionOpened(address: string, protocol: TransportProtocol): boolean;
+  connectionClosed(address: string): void;
+  /** Stream connections silent this long are closed (overrides `idleTimeoutMs`). */
+  readonly idleTimeoutMs?: number;
+  /**
+   * An inbound connection holding an incomplete message, or still without its first message, this
+   * long is closed (slowloris).
+   */
+  readonly incompleteMessageTimeoutMs?: number;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
 export interface TransportLayerOptions {
   limits?: Partial<ParseLimits>;
   logger?: TransportLogger;
@@ -46,4 +73,6 @@ export interface TransportLayerOptions {
    * (drachtio's NTATAG_SERVER_RPORT(2)), so responses go back to the source port. Default false (RFC 3581).
    */
   forceRport?: boolean;
+  /** Edge protection (none by default). */
+  edge?: EdgeGate;
 }

@@ -20,6 +20,7 @@ export class StreamConnection implements Connection {
   readonly id: string;
   readonly protocol: 'tcp' | 'tls';
   lastActivity = Date.now();
+  waitingSince: number | undefined;
   private readonly framer: SipStreamFramer;
   private closed = false;
 
@@ -33,6 +34,7 @@ export class StreamConnection implements Connection {
     this.protocol = peer.protocol === 'tls' ? 'tls' : 'tcp';
     this.id = ctx.nextConnectionId(this.protocol);
     this.framer = new SipStreamFramer(ctx.limits);
+    this.waitingSince = outbound ? undefined : this.lastActivity;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.ctx.socketError(this.protocol, err, { connection: this.id, peer }));
@@ -55,8 +57,12 @@ export class StreamConnection implements Connection {
   }
 
   private frame(chunk: Buffer): void {
-    this.lastActivity = Date.now();
-    for (const item of this.framer.push(chunk)) {
+    const now = Date.now();
+    this.lastActivity = now;
+    const items = this.framer.push(chunk);
+    if (items.length > 0) this.waitingSince = undefined;
+    if (this.framer.buffered > 0) this.waitingSince ??= now;
+    for (const item of items) {
       switch (item.kind) {
         case 'message':
           this.ctx.receive(item.data, this.peer, this.local, this.id);
@@ -126,6 +132,11 @@ export class StreamListener {
     } else {
       server = createNetServer(accept);
     }
+    // blacklisted and rate-banned sources are cut before anything else (a TLS handshake included)
+    server.prependListener('connection', (socket: Socket) => {
+      if (socket.remoteAddress !== undefined && !this.ctx.admitConnection(socket.remoteAddress, protocol))
+        socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(new TransportBindError(protocol, address, port, err));
       server.once('error', onError);

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Connection, LayerContext } from './context.js';
@@ -33,6 +34,7 @@ export class WsConnection implements Connection {
   readonly protocol: 'ws' | 'wss';
   readonly outbound = false;
   lastActivity = Date.now();
+  waitingSince: number | undefined = this.lastActivity;
   private closed = false;
 
   constructor(
@@ -45,6 +47,7 @@ export class WsConnection implements Connection {
     this.id = ctx.nextConnectionId(this.protocol);
     ws.on('message', (data: RawData) => {
       this.lastActivity = Date.now();
+      this.waitingSince = undefined;
       const buf = toBuffer(data);
       if (isBlank(buf)) return; // keep-alive
       this.ctx.receive(buf, this.peer, this.local, this.id);
@@ -112,6 +115,11 @@ export class WsListener {
     } else {
       server = createHttpServer(refuseHttp);
     }
+    // blacklisted and rate-banned sources are cut before anything else (a TLS handshake included)
+    server.prependListener('connection', (socket: Socket) => {
+      if (socket.remoteAddress !== undefined && !this.ctx.admitConnection(socket.remoteAddress, protocol))
+        socket.destroy();
+    });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.upgrade(wss, req, socket, head),
     );
