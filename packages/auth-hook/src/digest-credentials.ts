@@ -29,7 +29,8 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
 }
 const isTokenCode = (code: number): boolean => code < 128 && TCHAR[code] === 1;
 // LWS in SIP may include folded lines (RFC 3261 §25.1).
-const isSpaceCode = (code: number): boolean => code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
+const isSpaceCode = (code: number): boolean =>
+  code === 0x20 || code === 0x09 || code === 0x0d || code === 0x0a;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -68,7 +69,8 @@ function parseAuthParams(text: string, start: number): Map<string, string> {
     const name = text.slice(nameStart, i).toLowerCase();
     if (!name) throw new DigestParseError('syntax', `unexpected character at offset ${i}`);
     skipSpace();
-    if (text.charCodeAt(i) !== EQUALS) throw new DigestParseError('syntax', `parameter ${name} has no value`, name);
+    if (text.charCodeAt(i) !== EQUALS)
+      throw new DigestParseError('syntax', `parameter ${name} has no value`, name);
     i++;
     skipSpace();
 
@@ -116,7 +118,8 @@ function parseAuthParams(text: string, start: number): Map<string, string> {
 
     skipSpace();
     if (i >= end) return params;
-    if (text.charCodeAt(i) !== COMMA) throw new DigestParseError('syntax', `expected ',' after ${name}`, name);
+    if (text.charCodeAt(i) !== COMMA)
+      throw new DigestParseError('syntax', `expected ',' after ${name}`, name);
     i++;
   }
 }
