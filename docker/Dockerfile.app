@@ -18,6 +18,7 @@ ENV COREPACK_ENABLE_DOWNLOAD_PROMPT=0 COREPACK_INTEGRITY_KEYS=0 CI=1 \
 ENV PATH=/pnpm:$PATH
 WORKDIR /src
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches ./patches
 RUN corepack enable --install-directory /usr/local/bin pnpm && pnpm --version && pnpm fetch
 COPY . .
 # turbo's cache (a cache mount, kept between builds) rebuilds only the packages that changed.

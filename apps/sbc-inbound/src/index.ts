@@ -29,7 +29,7 @@ const logger = createLogger({ level: config.logLevel, name: 'sbc-inbound' });
 const metrics = createMetrics({ defaultLabels: { app: 'sbc-inbound' } });
 
 const db = createDb(config.mysql);
-const redis = createRedisClient({ ...config.redis, autoPipelining: true }, logger);
+const redis = createRedisClient({ ...config.redis, batchWrites: true }, logger);
 const srf = createSrf();
 
 const alerts = createLogAlertSink(logger, metrics);

@@ -17,6 +17,7 @@
 //   BENCH_APP=<script>             run another srf app instead (bench/floor.mjs: the engine + srf floor)
 //   BENCH_PROFILE=<dir>            V8 CPU profiles of the engine and the app
 //   BENCH_PERF=<file>              start the app with --perf-basic-prof and write "<engine pid> <app pids>"
+//   BENCH_NODE_ARGS='--flag …'     extra node options of the engine and the app (e.g. V8 heap flags)
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +55,9 @@ const profile = (name) =>
   process.env.BENCH_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_PROFILE, name)}`]
     : [];
+
+/** BENCH_NODE_ARGS: extra node options of the engine and the app. */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 /** Cumulative histogram `after - before` (Map upper bound → count). */
 function diffBuckets(after, before) {
@@ -123,7 +127,7 @@ async function main() {
   } = await startEngineProcess({
     cli: resolve(root, 'packages/sip-engine/dist/cli.js'),
     secret: SECRET,
-    nodeArgs: profile('engine'),
+    nodeArgs: [...profile('engine'), ...nodeArgs],
   });
   services.push(engine);
 
@@ -135,6 +139,7 @@ async function main() {
       command: process.execPath,
       args: [
         ...profile(`app${index}`),
+        ...nodeArgs,
         ...(process.env.BENCH_PERF ? ['--perf-basic-prof'] : []),
         process.env.BENCH_APP ? resolve(process.env.BENCH_APP) : resolve(here, '../dist/index.js'),
       ],

@@ -26,7 +26,7 @@ const logger = createLogger({ level: config.logLevel, name: 'sbc-registrar' });
 const metrics = createMetrics({ defaultLabels: { app: 'sbc-registrar' } });
 
 const db = createDb(config.mysql);
-const redis = createRedisClient({ ...config.redis, autoPipelining: true }, logger);
+const redis = createRedisClient({ ...config.redis, batchWrites: true }, logger);
 const srf = createSrf();
 
 const logAlerts = createLogAlertSink(logger, metrics);

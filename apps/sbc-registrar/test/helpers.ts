@@ -94,7 +94,7 @@ export async function startRegistrar(
   const logger = createLogger({ level: config.logLevel, name: 'sbc-registrar-test' });
   const metrics = createMetrics({ defaultMetrics: false });
   const db = createDb(config.mysql);
-  const redis = createRedisClient({ ...config.redis, autoPipelining: true });
+  const redis = createRedisClient({ ...config.redis, batchWrites: true });
   const srf = createSrf();
   const app = createRegistrar({
     srf,

@@ -52,6 +52,8 @@ export class NonceManager {
   readonly maxAgeSeconds: number;
   readonly clockSkewSeconds: number;
   private readonly key: Buffer;
+  /** The last check: a request's nonce is checked twice (early replay claim, then the digest step). */
+  private lastCheck: { nonce: string; now: number; result: NonceCheck } | undefined;
 
   constructor(options: NonceOptions) {
     this.key = Buffer.from(options.secret);
@@ -78,6 +80,14 @@ export class NonceManager {
 
   /** Whether `nonce` is one of ours and still fresh at `now` (ms since the epoch). */
   check(nonce: string, now: number = Date.now()): NonceCheck {
+    const last = this.lastCheck;
+    if (last && last.nonce === nonce && last.now === now) return last.result;
+    const result = Object.freeze(this.verify(nonce, now));
+    this.lastCheck = { nonce, now, result };
+    return result;
+  }
+
+  private verify(nonce: string, now: number): NonceCheck {
     if (!NONCE_PATTERN.test(nonce)) return { kind: 'forged', reason: 'format' };
     const bytes = Buffer.from(nonce, 'base64url');
     // Only the canonical spelling: other strings decoding to the same bytes would dodge the replay guard.

@@ -173,6 +173,26 @@ describe('createRedisClient against the test kit Redis', () => {
       raw.disconnect();
     }
   });
+  it('batchWrites: the commands of one tick wait in the socket until it ends, then all get their answers', async () => {
+    const client = createRedisClient({ host: redis.host, port: redis.port, batchWrites: true });
+    try {
+      await pingRedis(client);
+      const counters = new CallCounters(client);
+      const answers = [
+        counters.incr('account', 'batched'),
+        counters.incr('account', 'batched'),
+        pingRedis(client),
+      ];
+      // Held (corked) until this tick's callbacks have run, then sent in one write.
+      expect(client.stream.writableCorked).toBe(1);
+      expect(client.stream.writableLength).toBeGreaterThan(0);
+      expect(await Promise.all(answers)).toEqual([1, 2, undefined]);
+      expect(client.stream.writableCorked).toBe(0);
+      expect(await counters.incr('account', 'batched')).toBe(3);
+    } finally {
+      client.disconnect();
+    }
+  });
 });
 
 describe('Redis down', () => {

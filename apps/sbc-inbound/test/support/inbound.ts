@@ -168,7 +168,7 @@ export async function startInbound(
   const logger = createLogger({ level: config.logLevel, name: 'sbc-inbound-test' });
   const metrics = createMetrics({ defaultMetrics: false });
   const db = createDb(config.mysql);
-  const redis = createRedisClient({ ...config.redis, autoPipelining: true });
+  const redis = createRedisClient({ ...config.redis, batchWrites: true });
   const srf = createSrf();
   const records = recordRecords();
   const both: Records | undefined = alsoRecord && {
