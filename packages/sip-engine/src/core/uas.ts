@@ -143,7 +143,8 @@ export class UserAgentServer {
   /** The app answers a request it was given (drachtio protocol: `sip` command with a txnId). */
   async respond(conn: AppConnection, msgId: string, txnId: string, appResponse: SipResponse): Promise<void> {
     const net = this.ctx.netTxns.get(txnId);
-    if (!net || net.finalSent || net.canceled || net.st.state === 'terminated') {
+    const state = net?.st.state;
+    if (!net || net.finalSent || net.canceled || (state !== 'trying' && state !== 'proceeding')) {
       conn.reply(msgId, ['NOK', UNKNOWN_TRANSACTION]);
       return;
     }
