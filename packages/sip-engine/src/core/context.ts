@@ -38,6 +38,8 @@ export interface NetTxn {
   reliable?: Map<number, () => void>;
   /** An INVITE answered 2xx: kept until its dialog has the ACK (or gives up waiting, RFC 3261 §13.3.1.4). */
   awaitingAck: boolean;
+  /** An unanswered INVITE: the UPDATE in its early dialog the app was handed under this INVITE's txnId. */
+  earlyUpdate?: NetTxn;
 }
 
 /** A request an app sent, keyed by the txnId in the echo (spec §5.1). */
