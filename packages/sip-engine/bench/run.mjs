@@ -9,6 +9,9 @@
 //   node bench/run.mjs --profile [--rate N] [--flow options|invite]
 //                                           one step with the engine under --cpu-prof, then the top
 //                                           self-time functions (bench/profile-summary.mjs)
+//   node bench/run.mjs --memory [--rate 3000] [--seconds 45]
+//                                           OPTIONS at one rate for longer than Timer J (32 s), sampling the
+//                                           engine's resident memory (/proc/<pid>/status VmRSS) every second
 //   --profile-out FILE keeps the .cpuprofile; SBC_SIP_ENGINE_CLI=path runs another build of the engine
 //   --seconds S (per step, default 8)  --options-rates 500,1000,…  --invite-rates 100,200,…  --keep-going
 import { fork } from 'node:child_process';
@@ -43,6 +46,7 @@ function parseArgs(argv) {
     optionsRates: [1000, 2000, 3000, 4000, 5000, 6000, 7000],
     inviteRates: [400, 800, 1200, 1600, 2000, 2500, 3000],
     profile: false,
+    memory: false,
     profileRate: 3000,
     profileFlow: 'options',
     keepGoing: false,
@@ -59,6 +63,7 @@ function parseArgs(argv) {
     else if (a === '--options-rates') opts.optionsRates = rates(next());
     else if (a === '--invite-rates') opts.inviteRates = rates(next());
     else if (a === '--profile') opts.profile = true;
+    else if (a === '--memory') opts.memory = true;
     else if (a === '--rate') opts.profileRate = Number(next());
     else if (a === '--flow') opts.profileFlow = next();
     else if (a === '--keep-going') opts.keepGoing = true;
@@ -95,7 +100,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function startEngine(nodeFlags) {
+async function startEngine(nodeFlags, extraArgs = []) {
   const sipPort = await freePort('127.0.0.1');
   const controlPort = await freeTcpPort('127.0.0.1');
   const daemon = startDaemon({
@@ -118,6 +123,7 @@ async function startEngine(nodeFlags) {
       // the per-source rate limit (its cost per message is in the edge benchmark)
       '--edge-allow',
       PHONE,
+      ...extraArgs,
     ],
   });
   cleanups.push(() => daemon.stop(10_000));
@@ -154,6 +160,22 @@ async function startApp(controlPort) {
     void gone.then(() => reject(new Error('the srf app exited')));
   });
   return { pid: child.pid, stop };
+}
+
+/** Resident set size of a process in MB (VmRSS of /proc/<pid>/status). */
+function rssMb(pid) {
+  const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+/** Heap used (MB) and live server transactions, from the engine's /metrics. */
+async function scrapeEngine(metricsPort) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const value = (re) => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    heapMb: value(/^sbc_sip_engine_nodejs_heap_size_used_bytes (\S+)/m) / 2 ** 20,
+    servers: value(/^sbc_sip_engine_active_transactions\{side="server"\} (\S+)/m),
+  };
 }
 
 // ---- one step ------------------------------------------------------------------------------------
@@ -302,6 +324,55 @@ async function main() {
       copyFileSync(join(dir, file), opts.profileOut);
       console.log(`profile copied to ${opts.profileOut}`);
     }
+    return;
+  }
+
+  if (opts.memory) {
+    const metricsPort = await freeTcpPort('127.0.0.1');
+    const engine = await startEngine([], ['--prometheus-scrape-port', `127.0.0.1:${metricsPort}`]);
+    const app = await startApp(engine.controlPort);
+    await step({ scenario: scenarioPath('options-uac'), rate: 500, count: 1000, engine, app });
+    await new Promise((r) => setTimeout(r, 1000));
+    const seconds = opts.seconds === 8 ? 45 : opts.seconds;
+    const rate = opts.profileRate;
+    const start = rssMb(engine.pid);
+    const samples = [];
+    const scrapes = [];
+    const sampler = setInterval(() => {
+      samples.push(rssMb(engine.pid));
+      scrapeEngine(metricsPort).then(
+        (s) => scrapes.push(s),
+        () => undefined,
+      );
+    }, 1000);
+    const row = await step({
+      scenario: scenarioPath('options-uac'),
+      rate,
+      count: Math.round(rate * seconds),
+      engine,
+      app,
+    });
+    clearInterval(sampler);
+    const end = rssMb(engine.pid);
+    console.log(
+      `\nOPTIONS at ${rate}/s for ${seconds} s (Timer J keeps each completed UDP transaction 32 s)\n`,
+    );
+    // heap per live server transaction, at the sample with the most of them (Timer J's steady state)
+    const busiest = scrapes.reduce((a, b) => (b.servers > (a?.servers ?? -1) ? b : a), undefined);
+    const baseline = scrapes[0];
+    const perTxn =
+      busiest && baseline && busiest.servers > 0
+        ? (((busiest.heapMb - baseline.heapMb) * 2 ** 20) / busiest.servers / 1024).toFixed(2)
+        : '-';
+    console.log(
+      '| rate/s | s | ok | failed | retrans | RSS before MB | RSS peak MB | RSS at end MB | live server txns | heap MB then | KB heap/txn | engine CPU ms/call |',
+    );
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      `| ${rate} | ${seconds} | ${row.ok} | ${row.failed} | ${row.retransmissions} | ${start.toFixed(0)} | ` +
+        `${Math.max(...samples, end).toFixed(0)} | ${end.toFixed(0)} | ${busiest?.servers ?? '-'} | ` +
+        `${busiest ? busiest.heapMb.toFixed(0) : '-'} | ${perTxn} | ${row.engineMs.toFixed(3)} |`,
+    );
     return;
   }
 

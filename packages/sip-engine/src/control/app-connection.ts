@@ -50,17 +50,17 @@ export class AppConnection {
     else this.closeListeners.push(listener);
   }
 
-  /** Answers an app command (spec §4.1). */
+  /** Answers an app command (PROTOCOL.md §4.1). */
   reply(appMsgId: string, fields: readonly string[], sip?: string): void {
     this.write(responsePayload(appMsgId, fields, sip));
   }
 
-  /** Delivers SIP traffic to the app (spec §4.2). */
+  /** Delivers SIP traffic to the app (PROTOCOL.md §4.2). */
   notify(notice: SipNotice, sip: string): void {
     this.write(sipPayload(notice, sip));
   }
 
-  /** `NO|reason` then close: the answer to protocol violations (spec §3). */
+  /** `NO|reason` then close: the answer to protocol violations (PROTOCOL.md §3). */
   refuse(appMsgId: string, reason: string): void {
     this.reply(appMsgId, ['NO', reason]);
     this.close();

@@ -1,7 +1,7 @@
 import type { AppConnection } from './app-connection.js';
 
 /**
- * Which authenticated app connections take new requests of which method (spec §2.2): a set of
+ * Which authenticated app connections take new requests of which method (PROTOCOL.md §2.2): a set of
  * verbs per connection (srf re-sends routes, duplicates are normal), round-robin per verb.
  */
 export class AppRegistry {

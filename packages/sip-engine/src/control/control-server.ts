@@ -4,7 +4,7 @@ import { AppConnection, type ConnectionLogger } from './app-connection.js';
 import { AppRegistry } from './app-registry.js';
 import type { AppMessage } from './wire.js';
 
-/** The version we report: srf enables pings only for `^v(\d+)\.(\d+)\.(\d+)` ≥ v0.8.2 (spec §2.3). */
+/** The version we report: srf enables pings only for `^v(\d+)\.(\d+)\.(\d+)` ≥ v0.8.2 (PROTOCOL.md §2.3). */
 export const ENGINE_VERSION = 'v0.9.6';
 
 export interface ControlServerOptions {
@@ -27,7 +27,7 @@ export interface ControlHandlers {
 }
 
 /**
- * The control channel (spec §2, §3): accepts apps (inbound mode) and dials them (outbound mode),
+ * The control channel (PROTOCOL.md §2, §3): accepts apps (inbound mode) and dials them (outbound mode),
  * requires `authenticate` first, answers route / remove_route / ping itself, passes sip / proxy on.
  */
 export class ControlServer {
@@ -83,7 +83,7 @@ export class ControlServer {
   }
 
   /**
-   * Outbound mode (spec §2.4): dial an app listening at host:port, wait for its authenticate.
+   * Outbound mode (PROTOCOL.md §2.4): dial an app listening at host:port, wait for its authenticate.
    * Resolves undefined when the connect or the authentication fails (the caller answers 480).
    */
   async dial(

@@ -1,5 +1,5 @@
 /**
- * drachtio control-protocol framing (spec §1): `<N>#<payload>`, N = payload length in UTF-8 bytes,
+ * drachtio control-protocol framing (PROTOCOL.md §1): `<N>#<payload>`, N = payload length in UTF-8 bytes,
  * no terminator. Frames may be split or coalesced arbitrarily by TCP, even inside the digits.
  */
 export class FramingError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The pipe-delimited meta lines of the drachtio control protocol (spec §3, §4). Token 0 is always
+ * The pipe-delimited meta lines of the drachtio control protocol (PROTOCOL.md §3, §4). Token 0 is always
  * the sender's message id, token 1 the command or message type; a SIP message may follow after CRLF.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,7 @@ export interface AppMessage {
   sip: string;
 }
 
-/** Splits a payload into its meta tokens and SIP part (the server splits at the first CRLF, spec §1.6). */
+/** Splits a payload into its meta tokens and SIP part (the server splits at the first CRLF, PROTOCOL.md §1.6). */
 export function parseAppMessage(payload: string): AppMessage {
   const crlf = payload.indexOf('\r\n');
   const meta = crlf < 0 ? payload : payload.slice(0, crlf);
@@ -26,7 +26,7 @@ export function newMessageId(): string {
   return randomUUID();
 }
 
-/** `HH:MM:SS.ffffff`, UTC time of day with microseconds (spec §3.4 field notes). */
+/** `HH:MM:SS.ffffff`, UTC time of day with microseconds (PROTOCOL.md §3.4 field notes). */
 let lastStamp = { ms: -1, text: '' };
 
 export function stackTime(date = new Date()): string {
@@ -55,7 +55,7 @@ export interface SipNotice {
   port: number;
   txnId: string;
   dialogId: string;
-  /** host:port of the listener that received a new request (spec §4.2 recv fields). */
+  /** host:port of the listener that received a new request (PROTOCOL.md §4.2 recv fields). */
   receivedOn?: { host: string; port: number };
 }
 

@@ -16,7 +16,7 @@ const MANDATORY: readonly { key: string; names: readonly string[] }[] = [
 
 /**
  * A SIP message written by an app. The server takes the body as everything after the first CRLFCRLF
- * and ignores the app's Content-Length, which srf writes as a character count (spec §1.6). Apps leave
+ * and ignores the app's Content-Length, which srf writes as a character count (PROTOCOL.md §1.6). Apps leave
  * out what the server fills in (Via always; From, To, Call-ID and CSeq on new requests), so those are
  * parsed with placeholders that are removed again.
  */
@@ -141,7 +141,7 @@ const PLACEHOLDER: Record<string, string> = {
   CSeq: '1 METHOD',
 };
 
-/** Headers the server always owns (spec §7.2): whatever the app wrote is dropped. */
+/** Headers the server always owns (PROTOCOL.md §7.2): whatever the app wrote is dropped. */
 const SERVER_OWNED = ['via', 'route', 'record-route', 'rseq', 'content-length'];
 
 export function dropServerOwnedHeaders(headers: SipHeaders): void {
@@ -150,7 +150,7 @@ export function dropServerOwnedHeaders(headers: SipHeaders): void {
 
 /**
  * Rewrites `@localhost` (with an optional port) in From, To, Contact and P-Asserted-Identity to the
- * outgoing transport's host:port (spec §7.4): srf's createUAC / createB2BUA rely on it.
+ * outgoing transport's host:port (PROTOCOL.md §7.4): srf's createUAC / createB2BUA rely on it.
  */
 export function rewriteLocalhost(headers: SipHeaders, hostport: string): void {
   for (const name of ['From', 'To', 'Contact', 'P-Asserted-Identity']) {
@@ -163,7 +163,7 @@ export function rewriteLocalhost(headers: SipHeaders, hostport: string): void {
 }
 
 /**
- * A body without Content-Type (spec §7.6): SDP is recognised by `v=0`; any other body on a request is
+ * A body without Content-Type (PROTOCOL.md §7.6): SDP is recognised by `v=0`; any other body on a request is
  * refused (returns false); a response is sent without one.
  */
 export function ensureContentType(message: SipMessage): boolean {

@@ -20,7 +20,7 @@ export interface EngineLogger {
   error(obj: object, msg?: string): void;
 }
 
-/** An incoming request handed to an app, keyed by the txnId the app quotes back (spec §5.1). */
+/** An incoming request handed to an app, keyed by the txnId the app quotes back (PROTOCOL.md §5.1). */
 export interface NetTxn {
   readonly id: string;
   readonly st: ServerTransaction;
@@ -32,16 +32,18 @@ export interface NetTxn {
   provisionalSent: boolean;
   finalSent: boolean;
   canceled: boolean;
-  /** Drops the state when the app never answers a new request (64 s, spec §5.1). */
+  /** Drops the state when the app never answers a new request (64 s, PROTOCOL.md §5.1). */
   pendingTimer?: NodeJS.Timeout;
   /** Next RSeq for reliable provisionals (RFC 3262 §3) and the retransmitters still waiting for PRACK. */
   rseq?: number;
   reliable?: Map<number, () => void>;
   /** An INVITE answered 2xx: kept until its dialog has the ACK (or gives up waiting, RFC 3261 §13.3.1.4). */
   awaitingAck: boolean;
+  /** An unanswered INVITE: the UPDATE in its early dialog the app was handed under this INVITE's txnId. */
+  earlyUpdate?: NetTxn;
 }
 
-/** A request an app sent, keyed by the txnId in the echo (spec §5.1). */
+/** A request an app sent, keyed by the txnId in the echo (PROTOCOL.md §5.1). */
 export interface AppTxn {
   readonly id: string;
   readonly conn: AppConnection;
@@ -64,13 +66,13 @@ export interface EngineConfig {
     externalAddress?: string;
   }[];
   control: { address: string; port?: number; tlsPort?: number; secret: string };
-  /** Outbound mode: `tcp://host:port` or `tls://host:port` of an app that listens (spec §2.4). */
+  /** Outbound mode: `tcp://host:port` or `tls://host:port` of an app that listens (PROTOCOL.md §2.4). */
   outboundHandler?: string;
-  /** Answer OPTIONS with no app routed with 200 when the User-Agent equals this (spec §6). */
+  /** Answer OPTIONS with no app routed with 200 when the User-Agent equals this (PROTOCOL.md §6). */
   optionsAutoRespondUserAgent?: string;
   timers?: Partial<TimerConfig>;
   tls?: { key: Buffer | string; cert: Buffer | string };
-  /** How long a new request waits for its app's first response (spec §5.1, default 64 s). */
+  /** How long a new request waits for its app's first response (PROTOCOL.md §5.1, default 64 s). */
   pendingRequestTimeoutMs?: number;
   userAgent?: string;
   /** Edge protection at the transport (src/edge's EdgeGuard); none by default. */
@@ -99,7 +101,7 @@ export function advertisedHostport(endpoint: LocalEndpoint): string {
   return `${hostOf(endpoint.advertisedAddress)}:${endpoint.port}`;
 }
 
-/** The Contact the server adds (spec §6): `<sip:host:port[;transport=…]>`. */
+/** The Contact the server adds (PROTOCOL.md §6): `<sip:host:port[;transport=…]>`. */
 export function contactFor(endpoint: LocalEndpoint): string {
   const transport = endpoint.protocol === 'udp' ? '' : `;transport=${endpoint.protocol}`;
   const scheme = endpoint.protocol === 'tls' || endpoint.protocol === 'wss' ? 'sips' : 'sip';
@@ -125,7 +127,7 @@ export function networkNotice(
   };
 }
 
-/** Reply fields for a message the server sent on the app's behalf (spec §3.4 echoes). */
+/** Reply fields for a message the server sent on the app's behalf (PROTOCOL.md §3.4 echoes). */
 export function echoFields(raw: Buffer, destination: Peer): string[] {
   return [
     'OK',

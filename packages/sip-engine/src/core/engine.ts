@@ -21,7 +21,7 @@ export interface EngineOptions extends EngineConfig {
 /**
  * The SIP engine: transport → transactions → (this) → drachtio apps on the control channel.
  * Incoming requests go to the app routed for their method; what apps send goes out through the
- * transaction layer, with dialog state kept here (spec §5, §6).
+ * transaction layer, with dialog state kept here (PROTOCOL.md §5, §6).
  */
 export class Engine {
   readonly metrics: EngineMetrics;
@@ -50,7 +50,7 @@ export class Engine {
       {
         logger: options.logger,
         tls: options.tls,
-        // drachtio forces rport on received requests (spec §6: NTATAG_SERVER_RPORT(2)).
+        // drachtio forces rport on received requests (PROTOCOL.md §6: NTATAG_SERVER_RPORT(2)).
         forceRport: true,
         edge: options.edge,
         observer: {
@@ -124,7 +124,7 @@ export class Engine {
     await this.transport.stop();
   }
 
-  /** `proto/host:port` per listener, advertised and local (spec §3.1). */
+  /** `proto/host:port` per listener, advertised and local (PROTOCOL.md §3.1). */
   hostports(): { hostports: string; localHostports: string } {
     const format = (host: string, port: number, protocol: string): string =>
       `${protocol}/${host.includes(':') ? `[${host}]` : host}:${port}`;

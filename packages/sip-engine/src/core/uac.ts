@@ -39,7 +39,7 @@ const DIALOG_OWNED = ['from', 'to', 'call-id', 'cseq'];
 /** How long the dialog id of a failed outgoing INVITE is remembered, to answer srf's ACK for it. */
 const FAILED_INVITE_MEMORY_MS = 32_000;
 
-/** Requests an app sends: new ones (spec §3.4d), in a dialog (§3.4b), and CANCEL (§3.4c). */
+/** Requests an app sends: new ones (PROTOCOL.md §3.4d), in a dialog (§3.4b), and CANCEL (§3.4c). */
 export class UserAgentClient {
   private readonly failedInvites = new Map<string, NodeJS.Timeout>();
 
@@ -70,7 +70,7 @@ export class UserAgentClient {
     dropServerOwnedHeaders(headers);
     const hostport = advertisedHostport(endpoint);
     rewriteLocalhost(headers, hostport);
-    // A From naming localhost anywhere is rewritten too (spec §7.4).
+    // A From naming localhost anywhere is rewritten too (PROTOCOL.md §7.4).
     const from = headers.get('from');
     if (!from) headers.set('From', `<sip:${hostport}>;tag=${newTag()}`);
     else if (!tagOf(from)) headers.set('From', `${from};tag=${newTag()}`);
@@ -198,7 +198,7 @@ export class UserAgentClient {
     }
   }
 
-  /** The engine ends a dialog itself (ACK timeout): BYE to the far end, `unsolicited` notice to the app (spec §4.2). */
+  /** The engine ends a dialog itself (ACK timeout): BYE to the far end, `unsolicited` notice to the app (PROTOCOL.md §4.2). */
   endDialog(dialog: Dialog, reasonText: string): void {
     const bye = this.buildInDialog(dialog, {
       kind: 'request',
@@ -255,7 +255,7 @@ export class UserAgentClient {
     if (firstRoute) return destinationOf(firstRoute);
     const target = await destinationOf(dialog.remoteTarget);
     if (!target) return dialog.peer;
-    // NAT (spec §6): with no route set, a Contact that differs from where the peer talks from is not trusted.
+    // NAT (PROTOCOL.md §6): with no route set, a Contact that differs from where the peer talks from is not trusted.
     if (target.address !== dialog.peer.address || target.port !== dialog.peer.port) return dialog.peer;
     return target;
   }
@@ -328,7 +328,7 @@ export class UserAgentClient {
       if (txn.finalStatus >= 200 && !(status < 300 && txn.request.method === 'INVITE')) return;
       txn.finalStatus = status;
     }
-    if (status === 100) return; // absorbed, as sofia does (spec §4.2)
+    if (status === 100) return; // absorbed, as sofia does (PROTOCOL.md §4.2)
     const method = txn.request.method;
     if (method === 'INVITE' && !dialog) this.uacInviteResponse(txn, inbound);
     if (dialog) this.inDialogResponse(dialog, txn, inbound);
@@ -385,7 +385,7 @@ export class UserAgentClient {
     }
   }
 
-  /** Timeouts and transport errors reach the app as a response (spec §4.2: 408, as sofia's NTATAG_PASS_408). */
+  /** Timeouts and transport errors reach the app as a response (PROTOCOL.md §4.2: 408, as sofia's NTATAG_PASS_408). */
   private synthesise(txn: AppTxn, status: number): void {
     if (txn.finalStatus >= 200) return;
     txn.finalStatus = status;

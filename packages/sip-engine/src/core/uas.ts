@@ -10,6 +10,7 @@ import {
   serializeMessage,
   setToTag,
   tagOf,
+  tryParseCSeq,
   type SipRequest,
   type SipResponse,
 } from '@sbc/sip';
@@ -142,8 +143,15 @@ export class UserAgentServer {
 
   /** The app answers a request it was given (drachtio protocol: `sip` command with a txnId). */
   async respond(conn: AppConnection, msgId: string, txnId: string, appResponse: SipResponse): Promise<void> {
-    const net = this.ctx.netTxns.get(txnId);
-    if (!net || net.finalSent || net.canceled || net.st.state === 'terminated') {
+    const invite = this.ctx.netTxns.get(txnId);
+    // An UPDATE in an early dialog was handed over with the INVITE's txnId: the answer whose CSeq says UPDATE is its.
+    const earlyUpdate =
+      invite?.earlyUpdate && tryParseCSeq(appResponse.headers.get('cseq') ?? '')?.method === 'UPDATE'
+        ? invite.earlyUpdate
+        : undefined;
+    const net = earlyUpdate ?? invite;
+    const state = net?.st.state;
+    if (!net || net.finalSent || net.canceled || (state !== 'trying' && state !== 'proceeding')) {
       conn.reply(msgId, ['NOK', UNKNOWN_TRANSACTION]);
       return;
     }
@@ -157,8 +165,8 @@ export class UserAgentServer {
     if (appTag && !net.provisionalSent && !tagOf(request.headers.get('to') ?? '')) net.localTag = appTag;
     if (status > 100) setToTag(response, net.localTag);
 
-    const invite = isDialogCreating(request);
-    if (invite && status > 100 && status < 300) {
+    const creating = isDialogCreating(request);
+    if (creating && status > 100 && status < 300) {
       for (const rr of request.headers.getAll('record-route')) response.headers.append('Record-Route', rr);
     }
     const endpoint = net.st.request.local;
@@ -166,7 +174,7 @@ export class UserAgentServer {
     if (appContact) response.headers.set('Contact', appContact);
     const reliable =
       status > 100 && status < 200 && request.method === 'INVITE' && requires100rel(appResponse);
-    if (!appContact && invite && ((status >= 200 && status < 300) || reliable)) {
+    if (!appContact && creating && ((status >= 200 && status < 300) || reliable)) {
       response.headers.set('Contact', contactFor(endpoint));
     }
     dropServerOwnedHeaders(appResponse.headers);
@@ -196,7 +204,7 @@ export class UserAgentServer {
     }
     if (status > 100 && status < 200) net.provisionalSent = true;
     if (status >= 200) net.finalSent = true;
-    const dialogId = invite || net.dialogId ? net.dialogId : '';
+    const dialogId = creating || net.dialogId ? net.dialogId : '';
     conn.reply(
       msgId,
       [...echoFields(sent.raw, sent.destination), stackTime(), txnId, dialogId, '', 'Msg sent:', ''],
@@ -205,6 +213,7 @@ export class UserAgentServer {
     if (rseq !== undefined) retransmitReliable(this.ctx, net, rseq, response, sent.connectionId);
     if (request.method === 'INVITE') this.afterInviteResponse(net, response, sent.connectionId);
     else if (status >= 200) this.ctx.netTxns.delete(net.id);
+    if (earlyUpdate && status >= 200 && invite?.earlyUpdate === earlyUpdate) invite.earlyUpdate = undefined;
   }
 
   /** UAS dialog bookkeeping for an INVITE (initial or re-INVITE) after a response went out. */
@@ -326,10 +335,22 @@ export class UserAgentServer {
     dialog.peer = st.request.source;
     const net = this.track(st, dialog.owner, dialog.localTag, dialog.id);
     if (request.method === 'BYE') this.ctx.dialogs.remove(dialog);
+    // drachtio hands an UPDATE in an early UAS dialog over in the INVITE's transaction (its txnId).
+    const invite = request.method === 'UPDATE' ? this.unansweredInvite(dialog) : undefined;
+    if (invite) invite.earlyUpdate = net;
     dialog.owner.notify(
-      networkNotice(st.request, net.id, dialog.id, false),
+      networkNotice(st.request, invite?.id ?? net.id, dialog.id, false),
       serializeMessage(request).toString('utf8'),
     );
+  }
+
+  /** The INVITE of an early UAS dialog that has no final response yet. */
+  private unansweredInvite(dialog: Dialog): NetTxn | undefined {
+    if (dialog.role !== 'uas' || dialog.state !== 'early') return undefined;
+    for (const net of this.ctx.netTxns.values()) {
+      if (net.dialogId === dialog.id && net.st.method === 'INVITE' && !net.finalSent) return net;
+    }
+    return undefined;
   }
 
   private noApp(st: ServerTransaction): void {

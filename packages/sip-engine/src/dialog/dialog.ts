@@ -18,7 +18,7 @@ import type { Inbound, LocalEndpoint, Peer } from '../transport/types.js';
 export type DialogRole = 'uas' | 'uac';
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 
-/** `<Call-ID>;from-tag=<tag>`: the dialog id srf relies on (drachtio protocol, dialog ids). */
+/** `<Call-ID>;from-tag=<tag>`: the dialog id srf relies on (PROTOCOL.md §5.2). */
 export function dialogIdOf(callId: string, fromTag: string): string {
   return `${callId};from-tag=${fromTag}`;
 }

@@ -367,6 +367,17 @@ class SipTransportLayer implements TransportLayer, LayerContext {
     return result;
   }
 
+  async resend(sent: SendResult): Promise<void> {
+    const { raw, destination, connectionId } = sent;
+    if (destination.protocol === 'udp') {
+      const listener = connectionId !== undefined ? this.udpById.get(connectionId) : undefined;
+      await (listener ?? this.udpListenerFor(destination)).sendTo(raw, destination.port, destination.address);
+      return;
+    }
+    const conn = connectionId !== undefined ? this.connections.get(connectionId) : undefined;
+    await (conn?.open ? conn : await this.connectionTo(destination)).send(raw);
+  }
+
   /** RFC 3261 §18.2.2 with RFC 3581 §4. */
   private async routeResponse(
     raw: Buffer,

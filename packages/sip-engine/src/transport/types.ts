@@ -74,6 +74,8 @@ export interface TransportLayer {
    * connection the request came in on (when still open).
    */
   sendResponse(response: SipResponse, connectionId?: string): Promise<SendResult>;
+  /** Sends again bytes that went out before, the way they went (a retransmitted final response). */
+  resend(sent: SendResult): Promise<void>;
   /** The listener to use for a destination (same protocol and address family, preferring the same IP). */
   endpointFor(destination: Peer): LocalEndpoint;
 }

@@ -13,7 +13,11 @@ export interface TestRequest {
   body: string;
   get(name: string): string;
   has(name: string): boolean;
+  /** The txnId the engine gave the request (drachtio's transaction id). */
+  stackTxnId: string;
   on(event: 'cancel', listener: () => void): void;
+  /** An UPDATE in the early dialog of this (unanswered) INVITE. */
+  on(event: 'update', listener: (req: TestRequest, res: TestResponse) => void): void;
 }
 export interface TestResponse {
   status: number;

@@ -3,7 +3,7 @@
  * lets a test make sends fail, a TransactionUser and client handlers that record what they are given,
  * and builders for SIP messages.
  */
-import { SipHeaders, type SipRequest, type SipResponse } from '@sbc/sip';
+import { parseMessage, serializeMessage, SipHeaders, type SipRequest, type SipResponse } from '@sbc/sip';
 import type {
   ClientTransactionHandlers,
   ServerTransaction,
@@ -65,7 +65,18 @@ export class RecordingTransport implements TransportLayer {
   sendResponse(response: SipResponse, connectionId?: string): Promise<SendResult> {
     if (this.shouldFail()) return Promise.reject(new TransportSendError('connection gone'));
     this.sent.push({ kind: 'response', message: response, connectionId });
-    return Promise.resolve({ raw: Buffer.alloc(0), destination: PHONE, local: UDP_ENDPOINT, connectionId });
+    const raw = serializeMessage(response);
+    return Promise.resolve({ raw, destination: PHONE, local: UDP_ENDPOINT, connectionId });
+  }
+
+  /** Records the bytes as the response they are. */
+  resend(sent: SendResult): Promise<void> {
+    if (this.shouldFail()) return Promise.reject(new TransportSendError('connection gone'));
+    const parsed = parseMessage(sent.raw);
+    if (!parsed.ok || parsed.message.kind !== 'response')
+      throw new Error('resend of bytes that are not a response');
+    this.sent.push({ kind: 'response', message: parsed.message, connectionId: sent.connectionId });
+    return Promise.resolve();
   }
 
   endpointFor(destination: Peer): LocalEndpoint {
