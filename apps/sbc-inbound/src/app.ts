@@ -116,6 +116,9 @@ export function inboundOptions(config: InboundConfig): InboundOptions {
         recordAllCalls: r.recordAllCalls,
       },
       recordingNoAnswerTimeoutMs: r.recordingNoAnswerTimeoutSeconds * 1000,
+      ...(config.teamsOutboundProxy && {
+        teamsOutboundProxy: `${config.teamsOutboundProxy.host}:${config.teamsOutboundProxy.port}`,
+      }),
       fullMediaRelease: r.fullMediaRelease,
       maxAttempts: fs.maxAttempts,
       answerTimeoutMs: fs.answerTimeoutMs,

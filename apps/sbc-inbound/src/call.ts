@@ -9,12 +9,14 @@ import {
   type CreateUASOptions,
   type Dialog,
   type Logger,
+  type ProgressCallbacks,
   type SipHeaders,
   type SrfRequest,
   type SrfResponse,
 } from '@sbc/service';
 import { dtmfRelayBody, type Dtmf } from './dialog/dtmf.js';
 import { handleInfo, type DtmfCarriage } from './dialog/info.js';
+import type { TeamsCall } from './dialog/teams-refer.js';
 import { CallRecorder, type RecorderDeps } from './dialog/recording.js';
 import { handleCallerRefer, handleFeatureServerRefer, type ReferDeps } from './dialog/refer.js';
 import { inDialogHeaders } from './headers.js';
@@ -35,9 +37,18 @@ export interface CallEnd {
 const RELAYED = ['notify', 'options', 'message'] as const;
 
 /** What the in-dialog services (dialog/*.ts) need to know about the call besides its legs. */
-export type CallContext = Omit<ReferDeps, 'log' | 'caller' | 'featureServer' | 'moveToFeatureServer'> & {
-  /** srf's createUAC: a new leg to another feature server (`context-…` REFER). */
-  createUac: (uri: string, options: { localSdp: string; headers: SipHeaders }) => Promise<Dialog>;
+export type CallContext = Omit<
+  ReferDeps,
+  'log' | 'caller' | 'featureServer' | 'moveToFeatureServer' | 'teams'
+> & {
+  /** srf's createUAC: a new leg to another feature server (`context-…` REFER), an SRS, a Teams leg. */
+  createUac: (
+    uri: string,
+    options: { localSdp: string; headers: SipHeaders; proxy?: string },
+    progress?: ProgressCallbacks,
+  ) => Promise<Dialog>;
+  /** A call from Microsoft Teams (its transfer REFERs are the SBC's to carry out). */
+  teams?: TeamsCall;
   /** srf's createUAS: the new caller's leg of an INVITE with Replaces. */
   createUas: (req: SrfRequest, res: SrfResponse, options: CreateUASOptions) => Promise<Dialog>;
   /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: the partner call's SDP (`b_sdp:<Call-ID>` in Redis). */
@@ -160,16 +171,53 @@ export class ConnectedCall implements ReplaceableCall {
     }
     const answer = await this.media.answer('featureServer', featureServerAnswer);
     const uas = await this.context.createUas(req, res, { localSdp: answer, headers });
-    const old = this.legs.uas;
-    this.retired.add(old);
-    this.legs.uas = uas;
-    this.listen('caller', uas);
+    const old = this.swapCallerLeg(uas);
     this.log.info(
       { replacedCallId: old.sip.callId, newCallId: uas.sip.callId },
       'caller replaced (INVITE with Replaces)',
     );
     if (old.connected) void old.destroy().catch(() => undefined);
-    if (this.ending) void uas.destroy().catch(() => undefined);
+  }
+
+  /**
+   * Teams' transfer REFER: a new leg to `uri` offered the caller leg's SDP (rtpengine's ports, so
+   * the feature server keeps its media); its answer becomes the caller side's media in rtpengine
+   * (given as the caller's new offer, answered with the feature server's current SDP). Resolves
+   * with the old caller leg, retired but still up.
+   */
+  private async callNewCallerLeg(
+    uri: string,
+    headers: SipHeaders,
+    progress: ProgressCallbacks,
+  ): Promise<Dialog> {
+    const teams = this.context.teams;
+    const leg = await this.context.createUac(
+      uri,
+      {
+        localSdp: this.legs.uas.local.sdp.replace(/a=inactive/g, 'a=sendrecv'),
+        headers,
+        ...(teams?.outboundProxy !== undefined && { proxy: `sip:${teams.outboundProxy}` }),
+      },
+      progress,
+    );
+    try {
+      await this.media.offer('caller', leg.remote.sdp);
+      await this.media.answer('featureServer', this.legs.uac.remote.sdp);
+    } catch (err) {
+      void leg.destroy().catch(() => undefined);
+      throw err;
+    }
+    return this.swapCallerLeg(leg);
+  }
+
+  /** `leg` becomes the caller leg; the old one is retired (its requests ignored) and returned. */
+  private swapCallerLeg(leg: Dialog): Dialog {
+    const old = this.legs.uas;
+    this.retired.add(old);
+    this.legs.uas = leg;
+    this.listen('caller', leg);
+    if (this.ending) void leg.destroy().catch(() => undefined);
+    return old;
   }
 
   /** Where the call's media goes now. */
@@ -202,12 +250,19 @@ export class ConnectedCall implements ReplaceableCall {
   }
 
   private referDeps(): ReferDeps {
+    const { teams, ...context } = this.context;
     return {
-      ...this.context,
+      ...context,
       log: this.log,
       caller: this.legs.uas,
       featureServer: this.legs.uac,
       moveToFeatureServer: (uri, headers) => this.moveToFeatureServer(uri, headers),
+      ...(teams && {
+        teams: {
+          teams,
+          replaceCallerLeg: (uri, headers, progress) => this.callNewCallerLeg(uri, headers, progress),
+        },
+      }),
     };
   }
 

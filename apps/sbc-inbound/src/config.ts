@@ -239,6 +239,13 @@ export const inboundSchema = {
       .bool('JAMBONES_DEBUG_CALL_COUNTS', 'write debug:incalls:<account>:<call-id> keys (3 days)')
       .default(false),
   },
+  teamsOutboundProxy: envVar
+    .hostPort(
+      'SBC_TEAMS_OUTBOUND_PROXY',
+      'SIP proxy (host:port) for the INVITEs the SBC sends to Microsoft Teams itself (Teams transfer REFER); else DNS',
+      { defaultPort: 5060 },
+    )
+    .optional(),
   trustedProxyCidrs: envVar
     .cidrList(
       'SBC_TRUSTED_PROXY_CIDRS',

@@ -43,6 +43,8 @@ import { siprecBody } from './siprec.js';
 export interface InviteHandlerOptions {
   limits: LimitOptions;
   media: MediaOptions;
+  /** SBC_TEAMS_OUTBOUND_PROXY (host:port): the SBC's own INVITEs towards Teams go through it. */
+  teamsOutboundProxy?: string;
   /** JAMBONES_RECORDING_NO_ANSWER_TIMEOUT (ms): a SIPREC command's longest wait for the SRS. */
   recordingNoAnswerTimeoutMs: number;
   /** JAMBONES_ENABLE_FULL_MEDIA_RELEASE: keep the caller's SDP (`a_sdp:<Call-ID>`), obey release-media-entirely. */
@@ -225,7 +227,15 @@ export function createInviteHandler(deps: InviteHandlerDeps) {
         callerSource: { address: req.source_address, port: req.source_port },
         voipCarrierSid: route.originator === 'trunk' ? route.carrier?.voipCarrierSid : undefined,
         referGateway: (sid) => referGateway(deps.route.db, sid),
-        createUac: (uri, uacOptions) => deps.srf.createUAC(uri, uacOptions),
+        createUac: (uri, uacOptions, progress) => deps.srf.createUAC(uri, uacOptions, progress),
+        ...(route.originator === 'teams' &&
+          route.teamsTenantFqdn && {
+            teams: {
+              tenantFqdn: route.teamsTenantFqdn,
+              callingNumber: invite.callingNumber,
+              ...(options.teamsOutboundProxy !== undefined && { outboundProxy: options.teamsOutboundProxy }),
+            },
+          }),
         createUas: (uasReq, uasRes, uasOptions) => deps.srf.createUAS(uasReq, uasRes, uasOptions),
         callerDtmf: route.dtmfType === 'info' ? 'info' : 'rfc2833',
         recording: {

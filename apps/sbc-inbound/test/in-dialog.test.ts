@@ -7,7 +7,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
+import { freeUdpPort, runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
 import {
   featureServerUp,
   JAMBONZ,
@@ -531,5 +531,101 @@ describe('in-dialog requests of a carrier call', () => {
     expect(before && after).toBeTruthy();
     expect(after!.caller.packets - before!.caller.packets).toBeGreaterThan(30);
     expect(after!.featureServer.packets - before!.featureServer.packets).toBeGreaterThan(30);
+  });
+});
+
+describe('a call from Microsoft Teams', () => {
+  const TEAMS_PROXY = '127.0.9.9';
+  const TEAMS_ENDPOINT = '127.0.9.10';
+  let endpointPort = 0;
+  beforeAll(async () => {
+    endpointPort = await freeUdpPort(TEAMS_ENDPOINT);
+    await stack.db.execute(
+      `INSERT INTO ms_teams_tenants (ms_teams_tenant_sid, service_provider_sid, account_sid, application_sid, tenant_fqdn)
+       VALUES ('tt-refer', ?, ?, ?, 'contoso.teams.test')`,
+      [JAMBONZ.sp, JAMBONZ.accounts.main, JAMBONZ.apps.test],
+    );
+  });
+  const sbc = useAppOf(
+    () => stack,
+    () => ({
+      MS_TEAMS_SIP_PROXY_IPS: TEAMS_PROXY,
+      SBC_TEAMS_OUTBOUND_PROXY: `${TEAMS_ENDPOINT}:${endpointPort}`,
+    }),
+  );
+  vi.setConfig({ testTimeout: 40_000 });
+
+  it('Teams’ transfer REFER is carried out by the SBC: 202, an INVITE to the Teams endpoint, sipfrag NOTIFYs, the new leg replaces the old', async () => {
+    const fs = await startSipp({
+      scenario: scenario('uas-fs-answer'),
+      localAddress: FS_ADDRESS,
+      timeoutMs: 15_000,
+    });
+    const endpoint = await startSipp({
+      scenario: scenario('dlg-teams-new-leg'),
+      localAddress: TEAMS_ENDPOINT,
+      localPort: endpointPort,
+      timeoutMs: 15_000,
+    });
+    const teams = await RawCaller.open(TEAMS_PROXY, stack.engine.sipTarget);
+    try {
+      await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
+      const call = await teams.invite({ host: 'contoso.teams.test', did: '+15083871234' });
+      expect(call.status).toBe(200);
+      await waitUntil(() => Promise.resolve(sbc().app.calls.size === 1), {
+        what: 'the call',
+        timeoutMs: 2000,
+      });
+
+      // A REFER to a user is the feature server's (relayed as from any caller)…
+      // …but Teams' own transfer (no user, Teams' SIP endpoint) is the SBC's.
+      const refer = await call.request('REFER', [
+        'Refer-To: <sip:sip.pstnhub.microsoft.com;transport=udp>',
+        'Referred-By: <sip:+15083871234@contoso.teams.test>',
+        'User-Agent: Microsoft.PSTNHub.SIPProxy v.2024.1.1',
+      ]);
+      expect(refer.status).toBe(202);
+      // rtpengine takes the new leg's media in the old one's place (the old Teams leg offered port 40000).
+      const rtpCallId = [...sbc().app.calls.keys()][0]!;
+      await waitUntil(
+        async () => {
+          const streams = await queryStreams(stack.rtpengine, rtpCallId);
+          return streams.length === 2 && streams.every((stream) => stream.endpointPort !== 40_000);
+        },
+        { what: 'rtpengine to send the caller side to the new Teams leg', timeoutMs: 3000 },
+      );
+
+      const endpointResult = await endpoint.done;
+      expect(endpointResult.ok, endpointResult.describe()).toBe(true);
+      const invite = allLogged(endpointResult.messages, 'INVITE sip:')[0] ?? '';
+      expect(invite).toMatch(/^INVITE sip:sip\.pstnhub\.microsoft\.com/);
+      expect(invite).toMatch(/\nFrom: <?sip:15085551212@contoso\.teams\.test>?;tag=/);
+      expect(invite).toMatch(new RegExp(`c=IN IP4 ${stack.rtpengine.host.replace(/\./g, '\\.')}`));
+
+      // Teams heard the progress (RFC 3515 sipfrag NOTIFYs, the last one final) and then a BYE.
+      await waitUntil(() => Promise.resolve(teams.requests.some((r) => r.startsWith('BYE '))), {
+        what: 'the old Teams leg to get a BYE',
+        timeoutMs: 3000,
+      });
+      const notifies = teams.requests.filter((r) => r.startsWith('NOTIFY '));
+      const frags = notifies.map((n) => /\r\n\r\n(SIP\/2\.0 \d+)/.exec(n)?.[1]);
+      expect(frags).toEqual(expect.arrayContaining(['SIP/2.0 100', 'SIP/2.0 180', 'SIP/2.0 200']));
+      expect(frags.at(-1)).toBe('SIP/2.0 200');
+      expect(notifies.at(-1)).toMatch(/\r\nSubscription-State: terminated/);
+      expect(
+        notifies.every(
+          (n) => /\r\nEvent: refer\r\n/.test(n) && /Content-Type: message\/sipfrag;version=2\.0/.test(n),
+        ),
+      ).toBe(true);
+      // The new leg's BYE ended the call: the feature server was hung up on.
+      expect((await fs.done).ok).toBe(true);
+      await waitUntil(() => Promise.resolve(sbc().app.calls.size === 0), {
+        what: 'the call to end',
+        timeoutMs: 3000,
+      });
+      expect(sbc().records.cdrs.at(-1)).toMatchObject({ answered: true, trunk: 'Microsoft Teams' });
+    } finally {
+      teams.close();
+    }
   });
 });

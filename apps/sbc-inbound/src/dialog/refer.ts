@@ -7,11 +7,12 @@
  *
  * A feature server's `context-…` Refer-To moves the call to that feature server (202, then a new leg).
  *
- * Not here yet: the Teams REFER the SBC carries out itself.
+ * Teams' own transfer REFER is carried out by the SBC itself (dialog/teams-refer.ts).
  */
 import { formatUri, isIpLiteral, parseSipUri, tryParseNameAddr, tryParseUri } from '@sbc/sip';
 import { type Dialog, type Logger, type SipHeaders, type SrfRequest, type SrfResponse } from '@sbc/service';
 import { inDialogHeaders } from '../headers.js';
+import { carryOutTeamsRefer, teamsReferTarget, type TeamsReferDeps } from './teams-refer.js';
 
 /** A carrier gateway a transfer goes to. */
 export interface ReferGateway {
@@ -36,6 +37,8 @@ export interface ReferDeps {
    * current SDP and `headers`, rtpengine updated, the old leg hung up. Rejects when it could not.
    */
   moveToFeatureServer: (uri: string, headers: SipHeaders) => Promise<void>;
+  /** A call from Microsoft Teams: its REFERs within Teams are carried out by the SBC. */
+  teams?: Pick<TeamsReferDeps, 'teams' | 'replaceCallerLeg'>;
 }
 
 /** Headers of a `context-…` REFER carried to the new feature server (when present). */
@@ -63,6 +66,11 @@ export async function handleCallerRefer(deps: ReferDeps, req: SrfRequest, res: S
   if (!referTo || !tryParseNameAddr(referTo)) {
     deps.log.info({ referTo }, 'REFER from the caller without a usable Refer-To');
     sendFinal(res, 400, 'Missing or malformed Refer-To');
+    return;
+  }
+  const teamsTarget = deps.teams ? teamsReferTarget(req) : undefined;
+  if (deps.teams && teamsTarget) {
+    await carryOutTeamsRefer({ ...deps.teams, log: deps.log, caller: deps.caller }, teamsTarget, res);
     return;
   }
   const headers: SipHeaders = { 'Refer-To': referTo };

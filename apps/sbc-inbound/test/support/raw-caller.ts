@@ -90,6 +90,8 @@ export interface InviteResult {
   fromTag: string;
   /** A connected call: BYE, resolving with the BYE's final status. */
   hangUp(): Promise<number>;
+  /** A connected call: a request without body (REFER, INFO…) with `headers` lines, resolving with its final answer. */
+  request(method: string, headers: readonly string[]): Promise<SipResponseMessage>;
   /** A connected call: a re-INVITE with `body` (SDP), resolving with its final answer (ACKed). */
   reinvite(body: string): Promise<SipResponseMessage>;
 }
@@ -245,7 +247,13 @@ export class RawCaller {
     // transaction to the Contact, routed through the engine.
     const contact = /<([^>]+)>/.exec(response.header('contact') ?? '')?.[1];
     const ackUri = connected && contact ? contact : firstLine.split(' ')[1];
-    const dialogLines = (method: string, n: number, ownBranch: string, body = '') =>
+    const dialogLines = (
+      method: string,
+      n: number,
+      ownBranch: string,
+      body = '',
+      extra: readonly string[] = [],
+    ) =>
       [
         `${method} ${ackUri} SIP/2.0`,
         `Via: SIP/2.0/UDP ${this.address}:${this.port};branch=${ownBranch};rport`,
@@ -255,7 +263,10 @@ export class RawCaller {
         `Call-ID: ${callId}`,
         `CSeq: ${n} ${method}`,
         ...[...(response.headers.get('record-route') ?? [])].reverse().map((r) => `Route: ${r}`),
-        ...(method === 'INVITE' ? [`Contact: <sip:caller@${this.address}:${this.port}>`] : []),
+        ...(method === 'INVITE' || method === 'REFER'
+          ? [`Contact: <sip:caller@${this.address}:${this.port}>`]
+          : []),
+        ...extra,
         ...(body ? ['Content-Type: application/sdp'] : []),
         `Content-Length: ${Buffer.byteLength(body)}`,
       ].join('\r\n') +
@@ -283,6 +294,16 @@ export class RawCaller {
           [],
         );
         return bye.status;
+      },
+      request: async (method: string, headers: readonly string[]) => {
+        if (!connected) throw new Error(`no call to send ${method} in (${response.status})`);
+        const n = nextCseq++;
+        return this.transact(
+          dialogLines(method, n, `z9hG4bK${token()}`, '', headers),
+          `${callId}|${n} ${method}`,
+          8000,
+          [],
+        );
       },
       reinvite: async (body: string) => {
         if (!connected) throw new Error(`no call to re-INVITE (${response.status})`);
