@@ -178,6 +178,37 @@ describe('in-dialog requests of a carrier call', () => {
     expect(sbc().app.dtmfEvents?.counts.delivered).toBe(1);
   });
 
+  it('RFC 2833 played by sipp (its capture of digit 5) reaches the feature server as an INFO too', async () => {
+    const fsProbe = await RtpProbe.open(FS_ADDRESS);
+    try {
+      const fs = await startSipp({
+        scenario: scenario('dlg-fs-dtmf-info'),
+        localAddress: FS_ADDRESS,
+        keys: { rtp_ip: fsProbe.address, rtp_port: fsProbe.port },
+        timeoutMs: 15_000,
+      });
+      await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
+      const caller = await runSipp({
+        scenario: scenario('dlg-caller-dtmf-pcap'),
+        target: stack.engine.sipTarget,
+        localAddress: CALLER_ADDRESS,
+        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
+        extraArgs: ['-s', '+16173333456', '-mi', CALLER_ADDRESS],
+        timeoutMs: 15_000,
+      });
+      const fsResult = await fs.done;
+      expect(caller.ok, caller.describe()).toBe(true);
+      expect(fsResult.ok, fsResult.describe()).toBe(true);
+      expect(fsProbe.events()).toEqual([5]);
+      const infos = allLogged(fsResult.messages, 'INFO sip:');
+      expect(infos).toHaveLength(1);
+      expect(infos[0]).toMatch(/\nContent-Type: application\/dtmf-relay\s*\n/);
+      expect(infos[0]).toMatch(/\r?\n\r?\nSignal=5\r?\nDuration=\d+\s*$/);
+    } finally {
+      fsProbe.close();
+    }
+  });
+
   it('a carrier whose dtmf_type is info gets the feature server’s Dtmf as an INFO, not RFC 2833', async () => {
     await stack.db.execute("UPDATE voip_carriers SET dtmf_type = 'info' WHERE voip_carrier_sid = ?", [
       JAMBONZ.carriers.westcoMain,

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb, schemaSql, type Db } from '@sbc/db';
 import { createRedisClient, ServerSets, type Redis } from '@sbc/redis';
@@ -222,10 +222,10 @@ const SCENARIO_DIR = join(tmpdir(), `sbc-inbound-scenarios-${process.pid}`);
 export function scenario(name: string): string {
   const source = fileURLToPath(new URL(`../scenarios/${name}.xml`, import.meta.url));
   const text = readFileSync(source, 'utf8');
-  if (!text.includes('[pcap]')) return source;
+  if (!text.includes('[pcap]') && !text.includes('[pcap_dir]')) return source;
   mkdirSync(SCENARIO_DIR, { recursive: true });
   const resolved = join(SCENARIO_DIR, `${name}.xml`);
-  writeFileSync(resolved, text.replaceAll('[pcap]', PCAP));
+  writeFileSync(resolved, text.replaceAll('[pcap]', PCAP).replaceAll('[pcap_dir]', dirname(PCAP)));
   return resolved;
 }
 
