@@ -33,7 +33,12 @@ export function parseSipUri(text: string): SipUriParts | undefined {
   const uri = tryParseUri(text.trim());
   if (!uri || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return undefined;
   if (isIP(uri.host) === 0 && !DNS_NAME.test(uri.host)) return undefined;
-  return { scheme: uri.scheme === 'sips' ? 'sips' : 'sip', user: uri.user, host: formatHost(uri.host), port: uri.port };
+  return {
+    scheme: uri.scheme === 'sips' ? 'sips' : 'sip',
+    user: uri.user,
+    host: formatHost(uri.host),
+    port: uri.port,
+  };
 }
 
 /** True for an IPv4 or IPv6 literal (with or without brackets). */
