@@ -376,6 +376,7 @@ export function defineQuerySuite(fixture: () => DatabaseFixture): void {
         requires_register: false,
         register_username: null,
         register_password: null,
+        dtmf_type: 'rfc2833',
       });
     });
 
