@@ -153,11 +153,12 @@ describe('2xx retransmission until the ACK (RFC 3261 §13.3.1.4)', () => {
     // Timer H's 640 ms, plus what a loaded machine adds to the timers.
     const deadline = Date.now() + 5000;
     while (!log.includes('timeout') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // 10, 20, 40, 40, ... until 640 ms: 10+20+40*15 = 630 → 16 re-sends at most (fewer when the
-    // machine delays the timers), then the timeout, and nothing after it.
+    // 10, 20, 40, 40, ... until 640 ms: 10+20+40*15 = 630 → 16 re-sends (fewer when the machine
+    // delays the timers; one more when it delays Timer H past the 17th), then the timeout, and
+    // nothing after it.
     const resends = log.filter((e) => e === 'resend').length;
     expect(resends).toBeGreaterThanOrEqual(5);
-    expect(resends).toBeLessThanOrEqual(16);
+    expect(resends).toBeLessThanOrEqual(17);
     expect(log.slice(-2)).toEqual(['end', 'timeout']);
     await new Promise((r) => setTimeout(r, 100));
     expect(log.slice(-2)).toEqual(['end', 'timeout']);
