@@ -88,7 +88,8 @@ run_tests() {
   pnpm exec prettier --check . --log-level warn
   say "build, lint, typecheck and test every package"
   local status=0
-  pnpm exec turbo run build lint typecheck test --concurrency=2 --env-mode=loose --output-logs=new-only || status=$?
+  # --continue: one failing package does not hide the results of the others.
+  pnpm exec turbo run build lint typecheck test --concurrency=2 --continue --env-mode=loose --output-logs=new-only || status=$?
   node scripts/test-summary.mjs || true
   return $status
 }
