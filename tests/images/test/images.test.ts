@@ -100,7 +100,7 @@ describe.skipIf(!probe.usable)('container images (podman)', () => {
     const dtmfPort = await freeUdpPort('127.0.0.1');
     // The images build while the services start (both take a while on a fresh machine).
     const [, r, m, rtp] = await Promise.all([
-      buildImages(240_000).then(() => (timings['images.sh (ms)'] = Date.now() - t0)),
+      buildImages(420_000).then(() => (timings['images.sh (ms)'] = Date.now() - t0)),
       startRedis(),
       startMysql(),
       startRtpengine({
@@ -181,7 +181,7 @@ describe.skipIf(!probe.usable)('container images (podman)', () => {
       }),
     );
     timings['stack of containers ready (ms)'] = Date.now() - t1;
-  }, 285_000);
+  }, 480_000);
 
   afterAll(async () => {
     report(`timings: ${JSON.stringify(timings)}`);
