@@ -21,6 +21,20 @@ import { optionsRequest, sleep, tcpConnect, UdpProbe } from './client.js';
 const scanner = fileURLToPath(new URL('./scenarios/options-uac-scanner.xml', import.meta.url));
 const KEY = 'blacklist-sip-ips';
 
+/** drachtio-server's blacklist options for `redis`, read every second. */
+function blacklistArgs(redis: RedisService): string[] {
+  return [
+    '--blacklist-redis-address',
+    redis.host,
+    '--blacklist-redis-port',
+    String(redis.port),
+    '--blacklist-redis-key',
+    KEY,
+    '--blacklist-refresh-secs',
+    '1',
+  ];
+}
+
 async function metrics(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 }
@@ -40,14 +54,7 @@ describe('engine edge protection (defaults, blacklist, rate limit, private netwo
     metricsPort = await freeTcpPort();
     engine = await startEngine({
       extraArgs: [
-        '--blacklist-redis-address',
-        redis.host,
-        '--blacklist-redis-port',
-        String(redis.port),
-        '--blacklist-redis-key',
-        KEY,
-        '--blacklist-refresh-secs',
-        '1',
+        ...blacklistArgs(redis),
         '--rate-limit-requests',
         '20',
         '--rate-limit-window-secs',
@@ -157,12 +164,7 @@ describe('engine edge protection: drachtio config file and connection limits', (
       extraArgs: [
         '--file',
         fileURLToPath(new URL('./fixtures/drachtio.conf.xml', import.meta.url)),
-        '--blacklist-redis-address',
-        redis.host,
-        '--blacklist-redis-port',
-        String(redis.port),
-        '--blacklist-redis-key',
-        KEY,
+        ...blacklistArgs(redis),
         '--max-connections-per-source',
         '5',
         '--incomplete-message-secs',
