@@ -274,7 +274,8 @@ export function createInbound(deps: InboundDeps): InboundApp {
   const bans = createSourceBanPolicy({
     store: new SourceBans(redis, { key: options.bans.key }),
     config: options.bans,
-    exempt: parseNetworks([...options.networkCidrs, ...options.bans.allow]),
+    // a trusted proxy carries many devices' INVITEs: never banned for one of them
+    exempt: parseNetworks([...options.networkCidrs, ...options.trustedProxyCidrs, ...options.bans.allow]),
     metrics: deps.metrics,
     alerts: records,
     logger,

@@ -21,7 +21,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDb, encryptPassword, schemaSql, seedAccount, seedServiceProvider } from '@sbc/db';
+import { createDb, schemaSql, seedAccount, seedClients, seedServiceProvider } from '@sbc/db';
 import { createRedisClient } from '@sbc/redis';
 import {
   freeTcpPort,
@@ -101,20 +101,7 @@ async function main() {
     service_provider_sid: sp.service_provider_sid,
     sip_realm: 'local.bench.test',
   });
-  for (let i = 0; i < USERS; i += 1000) {
-    const rows = users
-      .slice(i, i + 1000)
-      .map((u, j) => [
-        `00000000-0000-4000-8000-${String(i + j).padStart(12, '0')}`,
-        local.account_sid,
-        u.username,
-        encryptPassword(u.password, { encryptionSecret: ENCRYPTION_SECRET }),
-      ]);
-    await db.execute(
-      `INSERT INTO clients (client_sid, account_sid, username, password) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
-      rows.flat(),
-    );
-  }
+  await seedClients(db, local.account_sid, users, { encryptionSecret: ENCRYPTION_SECRET });
   if ((process.env.BENCH_CLIENTS_INDEX ?? '1') !== '0') {
     await db.execute('CREATE INDEX clients_username_idx ON clients (username)', []);
   }

@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { createDb, encryptPassword, schemaSql, seedAccount, seedServiceProvider } from '@sbc/db';
+import { createDb, schemaSql, seedAccount, seedClients, seedServiceProvider } from '@sbc/db';
 import { createRedisClient } from '@sbc/redis';
 import {
   authorization,
@@ -157,20 +157,7 @@ async function main() {
     Array.from({ length: USERS_PER_PHONE }, (_, i) => ({ username: `p${p}u${i}`, password: `pw-${p}-${i}` })),
   );
   users.push({ username: 'victim', password: 'right-pass' }, { username: 'neighbour', password: 'n-pass' });
-  for (let i = 0; i < users.length; i += 1000) {
-    const rows = users
-      .slice(i, i + 1000)
-      .map((u, j) => [
-        `00000000-0000-4000-8000-${String(i + j).padStart(12, '0')}`,
-        account.account_sid,
-        u.username,
-        encryptPassword(u.password, { encryptionSecret: ENCRYPTION_SECRET }),
-      ]);
-    await db.execute(
-      `INSERT INTO clients (client_sid, account_sid, username, password) VALUES ${rows.map(() => '(?, ?, ?, ?)').join(', ')}`,
-      rows.flat(),
-    );
-  }
+  await seedClients(db, account.account_sid, users, { encryptionSecret: ENCRYPTION_SECRET });
   await db.execute('CREATE INDEX clients_username_idx ON clients (username)', []);
   await db.close();
 

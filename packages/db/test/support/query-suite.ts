@@ -29,6 +29,7 @@ import {
   matchPhoneNumbers,
   parseRegisterStatus,
   seedCarrier,
+  seedClients,
   seedDemo,
   seedSbcAddress,
   seedSystemInformation,
@@ -191,6 +192,19 @@ export function defineQuerySuite(fixture: () => DatabaseFixture): void {
         lookupClientByAccountAndUsername(db, s.acctA.account_sid, 'nopass', CIPHER),
       ).rejects.toThrow(/not JSON/);
       await db.execute('UPDATE clients SET password = NULL WHERE client_sid = ?', [s.clients.nopass]);
+    });
+
+    it('seeds many clients at once (benchmarks), passwords stored as seedClient stores them', async () => {
+      const many = Array.from({ length: 1500 }, (_, i) => ({ username: `bulk${i}`, password: `pw-${i}` }));
+      await seedClients(db, s.acctNoHook.account_sid, many, CIPHER);
+      for (const i of [0, 999, 1000, 1499]) {
+        expect(
+          await lookupClientByAccountAndUsername(db, s.acctNoHook.account_sid, `bulk${i}`, CIPHER),
+        ).toMatchObject({
+          username: `bulk${i}`,
+          password: `pw-${i}`,
+        });
+      }
     });
   });
 

@@ -2,7 +2,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 
 /** An OPTIONS from `from` (sipvicious' User-Agent when `userAgent` says so). */
-export function options(from: string, target: string, n: number, userAgent = 'edge-test'): string {
+export function optionsRequest(from: string, target: string, n: number, userAgent = 'edge-test'): string {
   return [
     `OPTIONS sip:${target} SIP/2.0`,
     `Via: SIP/2.0/UDP ${from}:5060;branch=z9hG4bK-edge-${n}-${Math.random().toString(36).slice(2)}`,
@@ -41,13 +41,29 @@ export class UdpProbe {
     this.socket.send(text, port, host);
   }
 
-  /** Sends `count` OPTIONS and resolves with how many got an answer within `waitMs`. */
-  async burst(count: number, host: string, port: number, waitMs = 500, userAgent?: string): Promise<number> {
+  /**
+   * Sends `count` OPTIONS and resolves with how many were answered: once `expect` answers are in (at
+   * most 5 s, a loaded machine answers late) and 300 ms more for any extra one; without `expect`
+   * (a drop is expected), after `waitMs`.
+   */
+  async burst(
+    count: number,
+    host: string,
+    port: number,
+    options: { expect?: number; waitMs?: number; userAgent?: string } = {},
+  ): Promise<number> {
     const before = this.responses.length;
     for (let i = 0; i < count; i++)
-      this.send(options(this.address, `${host}:${port}`, i, userAgent), host, port);
-    await new Promise((r) => setTimeout(r, waitMs));
-    return this.responses.length - before;
+      this.send(optionsRequest(this.address, `${host}:${port}`, i, options.userAgent), host, port);
+    const got = (): number => this.responses.length - before;
+    if (options.expect) {
+      for (const deadline = Date.now() + 5000; got() < options.expect && Date.now() < deadline;)
+        await sleep(20);
+      await sleep(300);
+    } else {
+      await sleep(options.waitMs ?? 500);
+    }
+    return got();
   }
 
   close(): void {

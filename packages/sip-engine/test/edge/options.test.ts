@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   CliUsageError,
@@ -10,27 +12,8 @@ import {
 } from '../../src/index.js';
 import { parseMessage, type SipRequest } from '@sbc/sip';
 
-const CONFIG = `<drachtio>
-  <admin port="9022" secret="cymru">127.0.0.1</admin>
-  <sip>
-    <contacts><contact>sip:127.0.0.1;transport=udp</contact></contacts>
-    <spammers action="reject" tcp-action="discard">
-      <header name="User-Agent">
-        <value>sip-cli</value>
-        <value>sipcli</value>
-        <value>friendly-scanner</value>
-      </header>
-      <header name="To">
-        <value>sipvicious</value>
-      </header>
-    </spammers>
-    <blacklist>
-      <redis-address>127.0.0.1</redis-address>
-      <redis-port>16379</redis-port>
-      <redis-key>blacklist-sip-ips</redis-key>
-    </blacklist>
-  </sip>
-</drachtio>`;
+const CONFIG_FILE = fileURLToPath(new URL('./fixtures/drachtio.conf.xml', import.meta.url));
+const CONFIG = readFileSync(CONFIG_FILE, 'utf8');
 
 function request(lines: string[]): SipRequest {
   const result = parseMessage(Buffer.from([...lines, 'Content-Length: 0', '', ''].join('\r\n')));
@@ -142,31 +125,22 @@ describe('engine options: drachtio --blacklist-* and the edge limits', () => {
     });
   });
 
-  it('takes the config file blacklist only when no address is given elsewhere (refresh 3600 s)', async () => {
-    const { writeFileSync } = await import('node:fs');
-    const { makeTempDir } = await import('@sbc/testkit');
-    const dir = makeTempDir('edge-options');
-    try {
-      const file = `${dir.path}/drachtio.conf.xml`;
-      writeFileSync(file, CONFIG);
-      const fromFile = parseCliOptions(['-f', file], {}).edge;
-      expect(fromFile.blacklist).toEqual({
-        redis: { address: '127.0.0.1', port: 16379 },
-        key: 'blacklist-sip-ips',
-        refreshSecs: 3600,
-        password: undefined,
-      });
-      expect(fromFile.spammers?.action).toBe('reject');
-      const fromFlags = parseCliOptions(
-        ['--blacklist-redis-address', '127.0.0.9', '--blacklist-redis-key', 'k'],
-        {
-          DRACHTIO_CONFIG_FILE_PATH: file,
-        },
-      ).edge;
-      expect(fromFlags.blacklist?.redis).toEqual({ address: '127.0.0.9', port: 6379 });
-    } finally {
-      dir.remove();
-    }
+  it('takes the config file blacklist only when no address is given elsewhere (refresh 3600 s)', () => {
+    const fromFile = parseCliOptions(['-f', CONFIG_FILE], {}).edge;
+    expect(fromFile.blacklist).toEqual({
+      redis: { address: '127.0.0.1', port: 16379 },
+      key: 'blacklist-sip-ips',
+      refreshSecs: 3600,
+      password: undefined,
+    });
+    expect(fromFile.spammers?.action).toBe('reject');
+    const fromFlags = parseCliOptions(
+      ['--blacklist-redis-address', '127.0.0.9', '--blacklist-redis-key', 'k'],
+      {
+        DRACHTIO_CONFIG_FILE_PATH: CONFIG_FILE,
+      },
+    ).edge;
+    expect(fromFlags.blacklist?.redis).toEqual({ address: '127.0.0.9', port: 6379 });
   });
 
   it('exempts JAMBONES_NETWORK_CIDR and --edge-allow, and turns limits off with 0', () => {
