@@ -71,11 +71,20 @@ export function decryptPassword(stored: string, options: PasswordCipherOptions):
       keyFor(options.encryptionSecret),
       Buffer.from(iv, 'hex'),
     );
-    return Buffer.concat([decipher.update(Buffer.from(content, 'hex')), decipher.final()]).toString('utf8');
+    const plain = Buffer.concat([decipher.update(Buffer.from(content, 'hex')), decipher.final()]);
+    // CBC with the wrong key still ends in a valid padding block about once in 256 (and CTR never
+    // checks anything): what comes out is then random bytes, which a stored secret never is.
+    const text = STRICT_UTF8.decode(plain);
+    if (CONTROL_CHARACTER.test(text)) throw new Error('control characters in the decrypted value');
+    return text;
   } catch (err) {
-    // CBC with the wrong key (or CTR data read as CBC) ends in a bad padding block.
+    // CBC with the wrong key (or CTR data read as CBC) mostly ends in a bad padding block.
     throw new DbDataError('cannot decrypt value (wrong encryption secret or legacy setting?)', {
       cause: err,
     });
   }
 }
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;

@@ -1,3 +1,4 @@
+import { createDecipheriv, createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DbDataError, decryptPassword, encryptPassword } from '../src/index.js';
 
@@ -44,5 +45,25 @@ describe('client password encryption (jambonz format)', () => {
     expect(() => decryptPassword('null', { encryptionSecret: SECRET })).toThrow(DbDataError);
     expect(() => decryptPassword(CBC, { encryptionSecret: '' })).toThrow(/encryptionSecret is empty/);
     expect(() => encryptPassword('x', { encryptionSecret: '' })).toThrow(DbDataError);
+  });
+
+  it('rejects a wrong secret even when its last block happens to unpad (about 1 in 256 values)', () => {
+    // Values encrypted with another secret until one decrypts under ours without a padding error.
+    const key = Buffer.from(createHash('sha256').update(SECRET).digest('base64').slice(0, 32), 'utf8');
+    let unpadded: string | undefined;
+    for (let i = 0; i < 20_000 && !unpadded; i++) {
+      const stored = encryptPassword(PLAIN, { encryptionSecret: 'another secret' });
+      const { iv, content } = JSON.parse(stored) as { iv: string; content: string };
+      try {
+        const decipher = createDecipheriv('aes-256-cbc', key, Buffer.from(iv, 'hex'));
+        decipher.update(Buffer.from(content, 'hex'));
+        decipher.final();
+        unpadded = stored;
+      } catch {
+        // a bad padding block: the common case
+      }
+    }
+    expect(unpadded).toBeDefined();
+    expect(() => decryptPassword(unpadded!, { encryptionSecret: SECRET })).toThrow(DbDataError);
   });
 });
