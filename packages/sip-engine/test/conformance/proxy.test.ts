@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSipp, startSipp, type EngineService, type SippRun } from '@sbc/testkit';
+import { runSipp, startSipp, waitUntil, type EngineService, type SippRun } from '@sbc/testkit';
 import { connectApp, scenario, withEngine, type ConnectedApp } from './helpers.js';
 import type { ProxyResult, TestSrf } from './srf.js';
 
@@ -50,9 +50,17 @@ describe.each(['udp', 'tcp'] as const)('srf.proxyRequest through the engine over
   const uriOf = (index: 0 | 1, run: SippRun): string =>
     `sip:bob@${CALLEES[index]}:${run.localPort};transport=${transport}`;
 
+  /** Runs the caller; resolves once srf.proxyRequest has settled too (its `done` reply follows the final). */
   async function call(name = 'uac-invite') {
     result = undefined;
-    return runSipp({ scenario: scenario(name), target: engine.sipTarget, localAddress: CALLER, transport });
+    const caller = await runSipp({
+      scenario: scenario(name),
+      target: engine.sipTarget,
+      localAddress: CALLER,
+      transport,
+    });
+    await waitUntil(() => Promise.resolve(result !== undefined), { what: 'srf.proxyRequest to settle' });
+    return caller;
   }
 
   it('record-routes the call and relays its ACK and BYE (recordRoute)', async () => {
