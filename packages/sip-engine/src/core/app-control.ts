@@ -8,6 +8,7 @@ import type { AppMessage } from '../control/wire.js';
 import type { DialogTable } from '../dialog/dialog-table.js';
 import { parseAppSip } from './app-message.js';
 import type { EngineLogger } from './context.js';
+import type { StatefulProxy } from './proxy.js';
 import type { UserAgentClient } from './uac.js';
 import type { UserAgentServer } from './uas.js';
 
@@ -17,7 +18,14 @@ export class AppControl {
     private readonly dialogs: DialogTable,
     private readonly uas: UserAgentServer,
     private readonly uac: UserAgentClient,
+    private readonly proxy: StatefulProxy,
   ) {}
+
+  /** The `proxy` command: the skeleton request carries only the headers to add (PROTOCOL.md §3.5). */
+  onProxy(conn: AppConnection, msg: AppMessage): void {
+    const skeleton = msg.sip ? parseAppSip(msg.sip) : undefined;
+    this.proxy.start(conn, msg.id, msg.tokens, skeleton?.headers);
+  }
 
   /** The `sip` command: response, in-dialog request, CANCEL or new request. */
   onSip(conn: AppConnection, msg: AppMessage): void {

@@ -41,6 +41,8 @@ export interface NetTxn {
   awaitingAck: boolean;
   /** An unanswered INVITE: the UPDATE in its early dialog the app was handed under this INVITE's txnId. */
   earlyUpdate?: NetTxn;
+  /** Proxied (`proxy` command): the run that answers the caller, told of a CANCEL. */
+  proxy?: { cancel(): void };
 }
 
 /** A request an app sent, keyed by the txnId in the echo (PROTOCOL.md §5.1). */

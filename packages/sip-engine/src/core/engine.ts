@@ -8,6 +8,7 @@ import type { Inbound, TransportLayer } from '../transport/types.js';
 import type { SipRequest, SipResponse } from '@sbc/sip';
 import { AppControl } from './app-control.js';
 import type { AppTxn, EngineConfig, EngineContext, EngineLogger, NetTxn } from './context.js';
+import { StatefulProxy } from './proxy.js';
 import { UserAgentClient } from './uac.js';
 import { UserAgentServer } from './uas.js';
 
@@ -80,7 +81,7 @@ export class Engine {
       {
         hostports: () => this.hostports(),
         onSip: (conn, msg) => this.apps.onSip(conn, msg),
-        onProxy: (conn, msg) => conn.reply(msg.id, ['NOK', 'proxy is not supported by this engine']),
+        onProxy: (conn, msg) => this.apps.onProxy(conn, msg),
         onDisconnect: (conn) => this.apps.onDisconnect(conn),
       },
     );
@@ -97,10 +98,12 @@ export class Engine {
       metrics,
     };
     this.uac = new UserAgentClient(ctx);
+    const proxy = new StatefulProxy(ctx);
     this.uas = new UserAgentServer(ctx, {
       endDialog: (dialog, reason) => this.uac.endDialog(dialog, reason),
+      proxy,
     });
-    this.apps = new AppControl(options.logger, this.dialogs, this.uas, this.uac);
+    this.apps = new AppControl(options.logger, this.dialogs, this.uas, this.uac, proxy);
     this.transport.onMessage((inbound) => this.transactions.receive(inbound));
   }
 

@@ -29,6 +29,7 @@ import {
   type AppTxn,
   type EngineContext,
 } from './context.js';
+import { cancelOf, IGNORE_RESPONSES } from './cancel-request.js';
 import { destinationOf } from './destination.js';
 
 const NO_DIALOG = 'Server error: unable to find dialog for dialog id provided';
@@ -141,38 +142,21 @@ export class UserAgentClient {
       conn.reply(msgId, ['NOK', `unable to cancel unknown transaction id: ${txnId}`]);
       return;
     }
-    const invite = app.ct.request;
-    const headers = new SipHeaders();
-    headers.set('From', invite.headers.get('from') ?? '');
-    headers.set('To', invite.headers.get('to') ?? '');
-    headers.set('Call-ID', invite.headers.get('call-id') ?? '');
-    headers.set('CSeq', `${tryParseCSeq(invite.headers.get('cseq') ?? '')?.seq ?? 1} CANCEL`);
-    for (const route of invite.headers.getAll('route')) headers.append('Route', route);
-    headers.set('Max-Forwards', '70');
+    const cancel = cancelOf(app.ct.request);
     dropServerOwnedHeaders(appCancel.headers);
     for (const field of appCancel.headers.fields()) {
       const name = field.name.toLowerCase();
       if (
         !['from', 'to', 'contact', 'p-asserted-identity', 'call-id', 'cseq', 'max-forwards'].includes(name)
       ) {
-        headers.append(field.name, field.value);
+        cancel.headers.append(field.name, field.value);
       }
     }
-    const cancel: SipRequest = {
-      kind: 'request',
-      method: 'CANCEL',
-      uri: invite.uri,
-      headers,
-      body: Buffer.alloc(0),
-    };
     const branch = app.ct.id;
     const send = async (): Promise<void> => {
-      const ct = await this.ctx.transactions.sendRequest(
-        cancel,
-        app.destination,
-        { onResponse: () => undefined, onTimeout: () => undefined, onTransportError: () => undefined },
-        { branch },
-      );
+      const ct = await this.ctx.transactions.sendRequest(cancel, app.destination, IGNORE_RESPONSES, {
+        branch,
+      });
       conn.reply(
         msgId,
         [...echoFields(ct.sent.raw, ct.sent.destination), stackTime(), randomUUID(), 'Msg sent:', ''],
@@ -211,12 +195,9 @@ export class UserAgentClient {
     this.ctx.dialogs.remove(dialog);
     void this.nextHop(dialog).then(async (destination) => {
       if (!destination) return;
-      const noop = {
-        onResponse: () => undefined,
-        onTimeout: () => undefined,
-        onTransportError: () => undefined,
-      };
-      const ct = await this.ctx.transactions.sendRequest(bye, destination, noop).catch(() => undefined);
+      const ct = await this.ctx.transactions
+        .sendRequest(bye, destination, IGNORE_RESPONSES)
+        .catch(() => undefined);
       if (!ct || !dialog.owner?.isOpen) return;
       dialog.owner.notify(
         {

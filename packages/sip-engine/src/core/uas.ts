@@ -37,6 +37,7 @@ import {
   stopReliableProvisional,
   supports100rel,
 } from './reliable-provisional.js';
+import type { StatefulProxy } from './proxy.js';
 
 const DEFAULT_PENDING_TIMEOUT_MS = 64_000;
 const UNKNOWN_TRANSACTION = 'Response not sent due to unknown transaction';
@@ -46,6 +47,8 @@ const FROM_REQUEST = ['from', 'to', 'call-id', 'cseq', 'contact'];
 export interface UasDependencies {
   /** Ends a dialog the engine gives up on (no ACK for its 2xx) with a BYE, telling its app. */
   endDialog(dialog: Dialog, reasonText: string): void;
+  /** The dialogs the engine proxied with Record-Route: their requests come back with our Route on top. */
+  proxy: Pick<StatefulProxy, 'routesThroughUs' | 'relay' | 'relayAck'>;
 }
 
 export class UserAgentServer {
@@ -62,6 +65,10 @@ export class UserAgentServer {
     const request = st.request.message;
     const toTag = tagOf(request.headers.get('to') ?? '');
     if (request.method === 'INVITE') void this.reply(st, 100);
+    if (toTag && this.deps.proxy.routesThroughUs(request)) {
+      void this.deps.proxy.relay(st);
+      return;
+    }
     if (toTag) {
       this.inDialog(st, toTag);
       return;
@@ -80,6 +87,10 @@ export class UserAgentServer {
 
   /** An ACK for a 2xx (RFC 3261 §13.2.2.4): ends the 2xx retransmission and goes to the dialog's app. */
   onAck(ack: Inbound<SipRequest>): void {
+    if (this.deps.proxy.routesThroughUs(ack.message)) {
+      void this.deps.proxy.relayAck(ack);
+      return;
+    }
     const headers = ack.message.headers;
     const callId = headers.get('call-id') ?? '';
     const dialog = this.ctx.dialogs.match(
@@ -109,6 +120,11 @@ export class UserAgentServer {
       return;
     }
     void this.reply(cancel, 200);
+    if (net.proxy) {
+      // RFC 3261 §16.10: the proxy cancels its branches; their 487 is the caller's answer
+      net.proxy.cancel();
+      return;
+    }
     if (net.finalSent) return;
     net.finalSent = true;
     net.canceled = true;

@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSipp, type EngineService } from '@sbc/testkit';
-import { connectApp, scenario, withEngine, type ConnectedApp } from './helpers.js';
+import { APP_SDP as SDP, connectApp, scenario, withEngine, type ConnectedApp } from './helpers.js';
 
 const CALLER = '127.0.0.3';
-const SDP = [
-  'v=0',
-  'o=app 1 1 IN IP4 127.0.0.1',
-  's=-',
-  'c=IN IP4 127.0.0.1',
-  't=0 0',
-  'm=audio 9000 RTP/AVP 0',
-  '',
-].join('\r\n');
 
 describe.each(['udp', 'tcp'] as const)('UPDATE in the early dialog over %s', (transport) => {
   let engine: EngineService;

@@ -2,6 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { startEngine, type EngineService, type StartEngineOptions } from '@sbc/testkit';
 import { newSrf, type TestSrf } from './srf.js';
 
+/** The SDP the test apps answer with. */
+export const APP_SDP = [
+  'v=0',
+  'o=app 1 1 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 9000 RTP/AVP 0',
+  '',
+].join('\r\n');
+
 /** The path of one of this suite's sipp scenarios. */
 export function scenario(name: string): string {
   return fileURLToPath(new URL(`./scenarios/${name}.xml`, import.meta.url));

@@ -71,6 +71,18 @@ export interface TestSrf {
     opts: { localSdpB?: string; auth?: { username: string; password: string } },
   ): Promise<{ uas: TestDialog; uac: TestDialog }>;
   createUAS(req: TestRequest, res: TestResponse, opts: { localSdp: string }): Promise<TestDialog>;
+  proxyRequest(
+    req: TestRequest,
+    destination: string | string[],
+    opts: { recordRoute?: boolean; followRedirects?: boolean; forking?: 'simultaneous' | 'sequential' },
+  ): Promise<ProxyResult>;
+}
+
+/** What srf.proxyRequest resolves with: every final response a target sent, by target. */
+export interface ProxyResult {
+  connected: boolean;
+  finalStatus: number;
+  responses: { address: string; port: number; msgs: { status: number }[] }[];
 }
 
 export function newSrf(): TestSrf {
