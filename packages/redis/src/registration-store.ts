@@ -117,6 +117,14 @@ export class RegistrationStore {
   private readonly writer: Redis;
   /** The WAIT sent and not yet answered: it covers every write answered before it. */
   private inflightWait: Promise<number> | undefined;
+  /**
+   * Connections the writer made so far. WAIT only covers writes made on the connection it is sent
+   * on, and ioredis re-sends unanswered commands on the next connection after a reconnection (a
+   * demoted primary's READONLY, a failover): a WAIT re-sent there, to the new primary, answers for
+   * nothing written on the old one. A write is durable only if the writer did not reconnect
+   * between its answer and its WAIT's answer.
+   */
+  private connection = 0;
 
   constructor(
     private readonly client: Redis,
@@ -141,6 +149,9 @@ export class RegistrationStore {
       writer.once('error', stopQueueing);
       // Failures reach the callers as rejected commands; the client's own listener logs outages.
       writer.on('error', () => undefined);
+      writer.on('connect', () => {
+        this.connection++;
+      });
       this.writer = writer;
     } else {
       this.writer = client;
@@ -177,7 +188,7 @@ export class RegistrationStore {
         [JSON.stringify(record), expiresSeconds, record.expiryTime],
       ),
     );
-    await this.replicated(key);
+    await this.replicated(key, this.connection);
     return record;
   }
 
@@ -192,12 +203,15 @@ export class RegistrationStore {
     if (!this.waitsForReplicas) return (await guard(this.client, () => this.client.exists(key))) === 1;
     const found = await guard(this.client, () => REAFFIRM_BINDING.run(this.writer, [key], []));
     if (found !== 1) return false;
-    await this.replicated(key);
+    await this.replicated(key, this.connection);
     return true;
   }
 
-  /** WAITs for `minReplicas` to hold every write answered so far on the writer connection. */
-  private async replicated(key: string): Promise<void> {
+  /**
+   * WAITs for `minReplicas` to hold every write answered so far on the writer connection; `written`
+   * is the connection the write was answered on.
+   */
+  private async replicated(key: string, written: number): Promise<void> {
     if (!this.waitsForReplicas) return;
     // A WAIT still unanswered was sent after our write was answered (replies come in order), so
     // it covers our write: share it. Otherwise send one.
@@ -218,6 +232,13 @@ export class RegistrationStore {
       const cause = toRedisError(err);
       throw new RedisNotDurableError(
         `${key} written but not confirmed on ${this.minReplicas} replica(s): ${cause.message}`,
+        0,
+        this.minReplicas,
+      );
+    }
+    if (this.connection !== written) {
+      throw new RedisNotDurableError(
+        `${key} written on a Redis connection that has since been replaced: its WAIT does not cover it`,
         0,
         this.minReplicas,
       );

@@ -2,9 +2,10 @@
  * The platform's own failures under steady REGISTER and call load, on real services (see
  * support/stack.ts; calls through sbc-inbound: support/calls.ts):
  *   1. the Redis primary SIGKILLed (Sentinel promotes the replica),
- *   2. MariaDB restarted,
- *   3. one of two sbc-registrar processes SIGKILLed (the regbot leader),
- *   4. the SIP engine restarted.
+ *   2. the Redis primary stalled (SIGSTOP 3 s: a failover nobody asked for, a split brain),
+ *   3. MariaDB restarted,
+ *   4. one of two sbc-registrar processes SIGKILLed (the regbot leader),
+ *   5. the SIP engine restarted.
  * Each case measures what the failure table of the README reports (seconds without service,
  * answers 503 / dropped / wrong, data lost) for REGISTERs and for calls, and writes it to
  * .vitest/failover-table.json; the benchmark (bench/table.mjs) prints it. After each case the call
@@ -405,6 +406,59 @@ describe('failures under REGISTER load', () => {
     expect(callRow.wrong).toBe(0);
     // A call that ended while sbc-inbound's Redis was down has its DECR retried: nothing stays.
     expect(left).toEqual({ inbound: 0, counter: 0, rtpengineSessions: 0, featureServerDialogs: 0 });
+  });
+
+  it('the new primary stalls 3 s (a second failover nobody asked for, a 10 s split brain): no 200 for a binding lost', async () => {
+    // Seen under CPU starvation: the Sentinels take a primary that misses their PINGs for longer
+    // than down-after (1 s here) for dead while it is only stalled, promote the replica, and the
+    // old primary goes on as a primary until they reconfigure it about 10 s later. SIGSTOP makes
+    // that happen on purpose. REGISTER load only: sbc-inbound's call counters are plain INCR/DECR
+    // without WAIT, and a DECR written to the stalled primary in the split brain is lost with it
+    // (README, Failures); the call load pauses for this case.
+    await calls.stop();
+    const previous = calls;
+    await sleep(STEADY_MS);
+    const stalled = await stack.redis.primaryNode();
+    const from = Date.now();
+    process.kill(stalled.pid!, 'SIGSTOP');
+    const promoted = await stack.redis
+      .waitForFailover(stalled)
+      .finally(() => process.kill(stalled.pid!, 'SIGCONT'));
+    // The stalled node runs on as a primary until the Sentinels make it a replica of the new one.
+    await waitUntil(
+      async () => {
+        const direct = stack.redis.connectTo(stalled);
+        direct.on('error', () => undefined);
+        try {
+          const role = (await direct.call('ROLE')) as unknown[];
+          return role[0] === 'slave' && role[1] === promoted.host && Number(role[2]) === promoted.port;
+        } catch {
+          return false;
+        } finally {
+          direct.disconnect();
+        }
+      },
+      { what: 'the Sentinels to make the stalled node a replica', timeoutMs: 30_000, intervalMs: 200 },
+    );
+    await load.waitForOk(20, 20_000);
+    await sleep(STEADY_MS);
+    const until = Date.now();
+    const during = load.between(from, until);
+    const lost = await missingBindings(during);
+    const row = summarize(
+      'Redis primary stalled 3 s (SIGSTOP): Sentinel fails over, the old primary runs on until reconfigured',
+      from,
+      until,
+      'a second failover nobody asked for, as CPU starvation causes',
+      lost.length,
+    );
+    expect(lost).toEqual([]);
+    expectDeliberate(during);
+    expect(row.dropped).toBe(0);
+    calls = newCallLoad();
+    calls.attempts.push(...previous.attempts);
+    await calls.start();
+    await calls.waitForConnected(5, 15_000);
   });
 
   it('MariaDB restarted: deliberate answers while it is down, the pool reconnects, nothing hangs', async () => {
