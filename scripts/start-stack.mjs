@@ -1,7 +1,6 @@
 // `npm start`: the whole SBC on loopback with demo data, until Ctrl-C.
 // Redis, MariaDB and InfluxDB keep their data in .sbc/; the SIP engine and the apps are this repo's
 // builds. Ports can be moved with the SBC_STACK_* variables (see README).
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createDb, schemaSql, seedDemo } from '@sbc/db';
@@ -12,6 +11,7 @@ import {
   startMysql,
   startRedis,
   startRtpengine,
+  writeSelfSignedCertificate,
   waitUntil,
 } from '@sbc/testkit';
 import { startPageServer } from '../tests/webrtc/web/serve.mjs';
@@ -73,27 +73,7 @@ function localCertificate() {
   const certFile = resolve(dir, 'cert.pem');
   if (!existsSync(keyFile) || !existsSync(certFile)) {
     mkdirSync(dir, { recursive: true });
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '825',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCertificate({ keyFile, certFile, days: 825 });
   }
   return { keyFile, certFile };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAccountLimit, seedClient, seedServiceProviderLimit, seedSubscription } from '@sbc/db';
-import { runSipp, waitUntil } from '@sbc/testkit';
+import { rtpPackets, runSipp, waitUntil } from '@sbc/testkit';
 import { RawCaller } from './support/raw-caller.js';
 import {
   featureServerUp,
@@ -8,7 +8,6 @@ import {
   JWT_SECRET,
   metricValue,
   placeCall,
-  rtpPackets,
   scenario,
   startFeatureServer,
   startInboundStack,

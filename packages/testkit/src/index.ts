@@ -19,7 +19,14 @@ export {
   type InfluxResult,
   type StartInfluxdbOptions,
 } from './influxdb.js';
-export { startRtpengine, ngCommand, type RtpengineService, type StartRtpengineOptions } from './rtpengine.js';
+export {
+  startRtpengine,
+  ngCommand,
+  rtpPackets,
+  type RtpengineService,
+  type StartRtpengineOptions,
+} from './rtpengine.js';
+export { writeSelfSignedCertificate } from './certificate.js';
 export {
   runSipp,
   startSipp,

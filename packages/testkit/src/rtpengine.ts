@@ -114,3 +114,22 @@ export async function startRtpengine(options: StartRtpengineOptions = {}): Promi
     stop: () => daemon.stop(),
   };
 }
+
+/** RTP packets rtpengine received per tag (party) of call `callId`, summed over its streams (`query`). */
+export async function rtpPackets(
+  rtpengine: RtpengineService,
+  callId: string,
+): Promise<Record<string, number>> {
+  const answer = await ngCommand(rtpengine.host, rtpengine.ngPort, { command: 'query', 'call-id': callId });
+  const tags = (answer.tags ?? {}) as Record<
+    string,
+    { medias?: { streams?: { stats?: { packets?: number } }[] }[] }
+  >;
+  const packets: Record<string, number> = {};
+  for (const [tag, info] of Object.entries(tags)) {
+    packets[tag] = (info.medias ?? [])
+      .flatMap((m) => m.streams ?? [])
+      .reduce((sum, s) => sum + Number(s.stats?.packets ?? 0), 0);
+  }
+  return packets;
+}

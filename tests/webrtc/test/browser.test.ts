@@ -12,7 +12,8 @@ import { startSipp, waitUntil, type SippRun } from '@sbc/testkit';
 import { startPageServer, type PageServer } from '../web/serve.mjs';
 import { openBrowser, type Browser } from './support/browser.js';
 import { TlsPhone } from './support/tls-phone.js';
-import { FEATURE_SERVER, rtpPackets, startWebrtcStack, type WebrtcStack } from './support/stack.js';
+import { rtpPackets } from '@sbc/testkit';
+import { FEATURE_SERVER, startWebrtcStack, type WebrtcStack } from './support/stack.js';
 
 interface Stats {
   inbound: number;

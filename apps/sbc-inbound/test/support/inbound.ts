@@ -24,7 +24,6 @@ import {
 } from '@sbc/service';
 import {
   metricValue as sampleValue,
-  ngCommand,
   runSipp,
   startFakeAuthHook,
   freeUdpPort,
@@ -273,25 +272,6 @@ export function placeCall(stack: InboundStack, name: string, options: CallOption
     extraArgs: ['-s', options.did ?? '+16173333456', '-d', String(options.hold ?? 300)],
     timeoutMs: options.timeoutMs ?? 20_000,
   });
-}
-
-/** rtpengine's `query` of a call: packets each party sent towards rtpengine. */
-export async function rtpPackets(
-  rtpengine: RtpengineService,
-  callId: string,
-): Promise<Record<string, number>> {
-  const answer = await ngCommand(rtpengine.host, rtpengine.ngPort, { command: 'query', 'call-id': callId });
-  const tags = (answer.tags ?? {}) as Record<
-    string,
-    { medias?: { streams?: { stats?: { packets?: number } }[] }[] }
-  >;
-  const packets: Record<string, number> = {};
-  for (const [tag, info] of Object.entries(tags)) {
-    packets[tag] = (info.medias ?? [])
-      .flatMap((m) => m.streams ?? [])
-      .reduce((sum, s) => sum + Number(s.stats?.packets ?? 0), 0);
-  }
-  return packets;
 }
 
 /** Marks `hostport` as a healthy feature server, as sbc-options does on its OPTIONS. */

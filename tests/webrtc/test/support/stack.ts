@@ -5,7 +5,6 @@
  * `public` / `private` interfaces, and sbc-registrar and sbc-inbound as production runs them
  * (`node dist/index.js`, configured by the environment). The feature server is sipp on 127.0.1.10.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import {
   freeUdpPort,
   makeTempDir,
   ngCommand,
+  writeSelfSignedCertificate,
   startDaemon,
   startRtpengine,
   startSbcStack,
@@ -45,27 +45,7 @@ export function makeCertificate(): Certificate {
   const dir = makeTempDir('webrtc-cert');
   const keyFile = join(dir.path, 'key.pem');
   const certFile = join(dir.path, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-days',
-      '1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCertificate({ keyFile, certFile, days: 1 });
   return { dir, keyFile, certFile, key: readFileSync(keyFile), cert: readFileSync(certFile) };
 }
 
@@ -180,23 +160,4 @@ export async function startWebrtcStack(): Promise<WebrtcStack> {
       certificate.dir.remove();
     },
   };
-}
-
-/** rtpengine's `query` of a call: RTP packets each party (by tag) sent towards rtpengine. */
-export async function rtpPackets(
-  rtpengine: RtpengineService,
-  callId: string,
-): Promise<Record<string, number>> {
-  const answer = await ngCommand(rtpengine.host, rtpengine.ngPort, { command: 'query', 'call-id': callId });
-  const tags = (answer.tags ?? {}) as Record<
-    string,
-    { medias?: { streams?: { stats?: { packets?: number } }[] }[] }
-  >;
-  const packets: Record<string, number> = {};
-  for (const [tag, info] of Object.entries(tags)) {
-    packets[tag] = (info.medias ?? [])
-      .flatMap((m) => m.streams ?? [])
-      .reduce((sum, s) => sum + Number(s.stats?.packets ?? 0), 0);
-  }
-  return packets;
 }
