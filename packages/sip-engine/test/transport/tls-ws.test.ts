@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
-import { makeTempDir, type TempDir } from '@sbc/testkit';
+import { makeTempDir, writeSelfSignedCertificate, type TempDir } from '@sbc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
@@ -31,25 +30,7 @@ beforeAll(async () => {
   certDir = makeTempDir('sip-tls');
   const key = join(certDir.path, 'key.pem');
   const cert = join(certDir.path, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-days',
-      '1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCertificate({ keyFile: key, certFile: cert, days: 1 });
   tls = { key: readFileSync(key), cert: readFileSync(cert) };
   a = await startLayer([{ protocol: 'tls', address: '127.0.3.1', port: 0 }], { tls });
   b = await startLayer(
