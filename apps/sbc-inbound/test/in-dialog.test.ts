@@ -7,7 +7,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freeUdpPort, runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
+import { freeUdpPort, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
 import {
   featureServerUp,
   JAMBONZ,
@@ -17,6 +17,7 @@ import {
   startInboundStack,
   useApp as useAppOf,
   type InboundStack,
+  westcoCall,
 } from './support/inbound.js';
 import { RawCaller, sdpOffer } from './support/raw-caller.js';
 import { queryStreams, RtpProbe, type QueriedStream } from './support/rtp-probe.js';
@@ -78,15 +79,7 @@ describe('in-dialog requests of a carrier call', () => {
         timeoutMs: 15_000,
       });
       await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
-      const caller = runSipp({
-        scenario: scenario(callerScenario),
-        target: stack.engine.sipTarget,
-        localAddress: CALLER_ADDRESS,
-        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
-        keys: { rtp_ip: callerProbe.address, rtp_port: callerProbe.port },
-        extraArgs: ['-s', '+16173333456'],
-        timeoutMs: 15_000,
-      });
+      const caller = westcoCall(stack, callerScenario, { media: callerProbe, timeoutMs: 15_000 });
       let callId = '';
       let streams: { caller: QueriedStream; featureServer: QueriedStream } | undefined;
       await waitUntil(
@@ -188,14 +181,7 @@ describe('in-dialog requests of a carrier call', () => {
         timeoutMs: 15_000,
       });
       await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
-      const caller = await runSipp({
-        scenario: scenario('dlg-caller-dtmf-pcap'),
-        target: stack.engine.sipTarget,
-        localAddress: CALLER_ADDRESS,
-        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
-        extraArgs: ['-s', '+16173333456', '-mi', CALLER_ADDRESS],
-        timeoutMs: 15_000,
-      });
+      const caller = await westcoCall(stack, 'dlg-caller-dtmf-pcap', { timeoutMs: 15_000 });
       const fsResult = await fs.done;
       expect(caller.ok, caller.describe()).toBe(true);
       expect(fsResult.ok, fsResult.describe()).toBe(true);

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ngCommand, runSipp, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
+import { ngCommand, startSipp, waitUntil, type SippResult } from '@sbc/testkit';
 import {
   featureServerUp,
   JAMBONZ,
@@ -18,6 +18,7 @@ import {
   startInboundStack,
   useApp,
   type InboundStack,
+  westcoCall,
 } from './support/inbound.js';
 import { queryStreams, RtpProbe, type QueriedStream } from './support/rtp-probe.js';
 
@@ -66,15 +67,7 @@ async function startCall(
     timeoutMs: 12_000,
   });
   await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
-  const caller = runSipp({
-    scenario: scenario(callerScenario),
-    target: stack.engine.sipTarget,
-    localAddress: CALLER_ADDRESS,
-    users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
-    keys: { rtp_ip: probes.caller.address, rtp_port: probes.caller.port },
-    extraArgs: ['-s', '+16173333456'],
-    timeoutMs: 12_000,
-  });
+  const caller = westcoCall(stack, callerScenario, { media: probes.caller, timeoutMs: 12_000 });
   let callId = '';
   let streams: Running['streams'] | undefined;
   await waitUntil(
@@ -204,15 +197,7 @@ describe('REFER from the feature server to sip:context-… (move the call to ano
         timeoutMs: 12_000,
       });
       await featureServerUp(stack, `${FS_ADDRESS}:${fs1.localPort}`);
-      const callerRun = runSipp({
-        scenario: scenario('dlg-caller-talk'),
-        target: stack.engine.sipTarget,
-        localAddress: CALLER_ADDRESS,
-        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
-        keys: { rtp_ip: probes.caller.address, rtp_port: probes.caller.port },
-        extraArgs: ['-s', '+16173333456'],
-        timeoutMs: 12_000,
-      });
+      const callerRun = westcoCall(stack, 'dlg-caller-talk', { media: probes.caller, timeoutMs: 12_000 });
       let callId = '';
       let streams: { caller: QueriedStream; featureServer: QueriedStream } | undefined;
       await waitUntil(
@@ -354,15 +339,7 @@ describe('JAMBONES_RECORD_ALL_CALLS', () => {
         timeoutMs: 12_000,
       });
       await featureServerUp(stack, `${FS_ADDRESS}:${fs.localPort}`);
-      const caller = runSipp({
-        scenario: scenario('dlg-caller-talk'),
-        target: stack.engine.sipTarget,
-        localAddress: CALLER_ADDRESS,
-        users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
-        keys: { rtp_ip: probes.caller.address, rtp_port: probes.caller.port },
-        extraArgs: ['-s', '+16173333456'],
-        timeoutMs: 12_000,
-      });
+      const caller = westcoCall(stack, 'dlg-caller-talk', { media: probes.caller, timeoutMs: 12_000 });
       let callId = '';
       let streams: QueriedStream[] = [];
       await waitUntil(

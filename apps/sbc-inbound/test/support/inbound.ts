@@ -228,6 +228,28 @@ export function scenario(name: string): string {
   return resolved;
 }
 
+/**
+ * A call from the westco carrier (sipp on its gateway address) to its DID +16173333456, with
+ * `scenario`'s [field0] / [field1] the Request-URI host (jambonz.org) and the calling number; `media`
+ * fills [rtp_ip] / [rtp_port] (an RtpProbe), else the scenario uses sipp's own media address.
+ */
+export function westcoCall(
+  stack: InboundStack,
+  scenarioName: string,
+  options: { media?: { address: string; port: number }; timeoutMs: number },
+): Promise<SippResult> {
+  const address = JAMBONZ.ip.westco;
+  return runSipp({
+    scenario: scenario(scenarioName),
+    target: stack.engine.sipTarget,
+    localAddress: address,
+    users: { mode: 'SEQUENTIAL', rows: [['jambonz.org', '15085551212']] },
+    ...(options.media && { keys: { rtp_ip: options.media.address, rtp_port: options.media.port } }),
+    extraArgs: ['-s', '+16173333456', ...(options.media ? [] : ['-mi', address])],
+    timeoutMs: options.timeoutMs,
+  });
+}
+
 /** A sipp feature server on `address` (127.0.1.x); `hostport` is what active-fs holds. */
 export async function startFeatureServer(
   name: string,
